@@ -1,0 +1,87 @@
+//! The nonnegative orthant `{s : s ≥ 0}`, self-dual. Nesterov-Todd scaling
+//! is diagonal: `W = diag(√(s/z))`, `λ = √(s∘z)`, `H = WᵀW = diag(s/z)`.
+
+use super::{orthant_step, Cone, HsLayout};
+
+/// The nonnegative orthant of dimension `dim`.
+#[derive(Debug, Clone)]
+pub struct NonnegativeCone {
+    dim: usize,
+    w: Vec<f64>,
+    lambda: Vec<f64>,
+}
+
+impl NonnegativeCone {
+    /// An orthant of the given dimension.
+    pub fn new(dim: usize) -> Self {
+        NonnegativeCone {
+            dim,
+            w: vec![1.0; dim],
+            lambda: vec![1.0; dim],
+        }
+    }
+}
+
+impl Cone for NonnegativeCone {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn degree(&self) -> usize {
+        self.dim
+    }
+    fn unit_initialization(&self, z: &mut [f64], s: &mut [f64]) {
+        z.fill(1.0);
+        s.fill(1.0);
+    }
+    fn shift_to_cone(&self, z: &mut [f64]) {
+        let alpha = z.iter().copied().fold(f64::INFINITY, f64::min);
+        if alpha < f64::EPSILON.sqrt() {
+            z.iter_mut().for_each(|v| *v += 1.0 - alpha);
+        }
+    }
+    fn set_identity_scaling(&mut self) {
+        self.w.fill(1.0);
+    }
+    fn update_scaling(&mut self, s: &[f64], z: &[f64], _mu: f64) -> bool {
+        for i in 0..self.dim {
+            if !(s[i] > 0.0 && z[i] > 0.0) {
+                return false;
+            }
+            self.lambda[i] = (s[i] * z[i]).sqrt();
+            self.w[i] = (s[i] / z[i]).sqrt();
+        }
+        true
+    }
+    fn hs_layout(&self) -> HsLayout {
+        HsLayout::Diagonal
+    }
+    fn hs_values(&self, out: &mut [f64]) {
+        for (o, w) in out.iter_mut().zip(&self.w) {
+            *o = w * w;
+        }
+    }
+    fn mul_hs(&self, y: &mut [f64], x: &[f64]) {
+        for i in 0..self.dim {
+            y[i] = self.w[i] * self.w[i] * x[i];
+        }
+    }
+    fn affine_ds(&self, ds: &mut [f64], _s: &[f64]) {
+        for (d, l) in ds.iter_mut().zip(&self.lambda) {
+            *d = l * l;
+        }
+    }
+    fn combined_ds_shift(&mut self, shift: &mut [f64], step_z: &mut [f64], step_s: &mut [f64], sigma_mu: f64) {
+        for i in 0..self.dim {
+            shift[i] = step_s[i] * step_z[i] - sigma_mu;
+        }
+    }
+    fn delta_s_from_delta_z_offset(&self, out: &mut [f64], ds: &[f64], _work: &mut [f64]) {
+        // Wᵀ(λ \ ds) = w·ds/λ = ds/z.
+        for i in 0..self.dim {
+            out[i] = self.w[i] * ds[i] / self.lambda[i];
+        }
+    }
+    fn step_length(&self, dz: &[f64], ds: &[f64], z: &[f64], s: &[f64], amax: f64) -> (f64, f64) {
+        (orthant_step(z, dz, amax), orthant_step(s, ds, amax))
+    }
+}

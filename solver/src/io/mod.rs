@@ -1,0 +1,1 @@
+//! Readers for problem files: MPS/QPS, CBF and the JSON standard form.

@@ -1,0 +1,158 @@
+//! Solver settings: a plain struct with defaults, as in Clarabel.
+
+use crate::error::SolverError;
+
+/// Which algorithm solves the problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Method {
+    /// Homogeneous self-dual embedding interior-point method ([`crate::hsde`]).
+    #[default]
+    InteriorPoint,
+}
+
+/// Settings of the interior-point method.
+///
+/// Termination uses relative residuals (see [`crate::Residuals`]): the point
+/// is `Solved` when the primal and dual residuals are below `eps_feas` and the
+/// duality gap is below `eps_abs` (absolute) or `eps_rel` (relative). The
+/// `reduced_*` tier gives `AlmostSolved` when progress stalls.
+///
+/// ```
+/// use lpgd_solver::Settings;
+/// let s = Settings { max_iter: 50, ..Settings::default() };
+/// assert_eq!(s.eps_abs, 1e-8);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Algorithm.
+    pub method: Method,
+    /// Iteration limit.
+    pub max_iter: u32,
+    /// Wall-clock limit in seconds (including setup).
+    pub time_limit: f64,
+    /// Print an iteration table to stderr.
+    pub verbose: bool,
+    /// Absolute duality-gap tolerance.
+    pub eps_abs: f64,
+    /// Relative duality-gap tolerance.
+    pub eps_rel: f64,
+    /// Relative primal and dual residual tolerance.
+    pub eps_feas: f64,
+    /// Absolute tolerance of infeasibility certificates.
+    pub eps_infeas_abs: f64,
+    /// Relative tolerance of infeasibility certificates.
+    pub eps_infeas_rel: f64,
+    /// Reduced tolerances used for `AlmostSolved` / almost-infeasible statuses.
+    pub reduced_eps_abs: f64,
+    /// See `reduced_eps_abs`.
+    pub reduced_eps_rel: f64,
+    /// See `reduced_eps_abs`.
+    pub reduced_eps_feas: f64,
+    /// See `reduced_eps_abs`.
+    pub reduced_eps_infeas_abs: f64,
+    /// See `reduced_eps_abs`.
+    pub reduced_eps_infeas_rel: f64,
+    /// Fraction of the distance to the cone boundary taken by a step.
+    pub max_step_fraction: f64,
+    /// Stop with the reduced tier when the step length falls below this.
+    pub min_terminate_step_length: f64,
+    /// Ruiz equilibration of the data.
+    pub equilibrate_enable: bool,
+    /// Ruiz iterations.
+    pub equilibrate_max_iter: u32,
+    /// Lower clip of equilibration scalings.
+    pub equilibrate_min_scaling: f64,
+    /// Upper clip of equilibration scalings.
+    pub equilibrate_max_scaling: f64,
+    /// Static regularization `ε = static_reg_constant + static_reg_proportional·max|diag|`
+    /// added with the expected pivot sign to the KKT diagonal.
+    pub static_reg_constant: f64,
+    /// See `static_reg_constant`.
+    pub static_reg_proportional: f64,
+    /// Pivots with the wrong sign or `|d| ≤ dynamic_reg_eps` are replaced by `±dynamic_reg_delta`.
+    pub dynamic_reg_eps: f64,
+    /// See `dynamic_reg_eps`.
+    pub dynamic_reg_delta: f64,
+    /// Iterative refinement against the unregularized KKT matrix.
+    pub refine_enable: bool,
+    /// Relative refinement tolerance.
+    pub refine_reltol: f64,
+    /// Absolute refinement tolerance.
+    pub refine_abstol: f64,
+    /// Maximum refinement steps per solve.
+    pub refine_max_iter: u32,
+    /// Stop refining when the residual shrinks by less than this ratio.
+    pub refine_stop_ratio: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            method: Method::InteriorPoint,
+            max_iter: 200,
+            time_limit: f64::INFINITY,
+            verbose: false,
+            eps_abs: 1e-8,
+            eps_rel: 1e-8,
+            eps_feas: 1e-8,
+            eps_infeas_abs: 1e-8,
+            eps_infeas_rel: 1e-8,
+            reduced_eps_abs: 5e-5,
+            reduced_eps_rel: 5e-5,
+            reduced_eps_feas: 1e-4,
+            reduced_eps_infeas_abs: 5e-12,
+            reduced_eps_infeas_rel: 5e-5,
+            max_step_fraction: 0.99,
+            min_terminate_step_length: 1e-4,
+            equilibrate_enable: true,
+            equilibrate_max_iter: 10,
+            equilibrate_min_scaling: 1e-4,
+            equilibrate_max_scaling: 1e4,
+            static_reg_constant: 1e-8,
+            static_reg_proportional: f64::EPSILON * f64::EPSILON,
+            dynamic_reg_eps: 1e-13,
+            dynamic_reg_delta: 2e-7,
+            refine_enable: true,
+            refine_reltol: 1e-13,
+            refine_abstol: 1e-12,
+            refine_max_iter: 10,
+            refine_stop_ratio: 5.0,
+        }
+    }
+}
+
+impl Settings {
+    /// Rejects settings that cannot work (non-positive tolerances, a step
+    /// fraction outside (0, 1], a NaN limit).
+    pub fn validate(&self) -> Result<(), SolverError> {
+        let positive = [
+            ("eps_abs", self.eps_abs),
+            ("eps_rel", self.eps_rel),
+            ("eps_feas", self.eps_feas),
+            ("eps_infeas_abs", self.eps_infeas_abs),
+            ("eps_infeas_rel", self.eps_infeas_rel),
+            ("reduced_eps_abs", self.reduced_eps_abs),
+            ("reduced_eps_rel", self.reduced_eps_rel),
+            ("reduced_eps_feas", self.reduced_eps_feas),
+            ("time_limit", self.time_limit),
+            ("equilibrate_min_scaling", self.equilibrate_min_scaling),
+            ("equilibrate_max_scaling", self.equilibrate_max_scaling),
+        ];
+        for (name, v) in positive {
+            if !(v > 0.0) {
+                return Err(SolverError::Settings {
+                    name,
+                    reason: format!("must be positive, got {v}"),
+                });
+            }
+        }
+        if !(self.max_step_fraction > 0.0 && self.max_step_fraction <= 1.0) {
+            return Err(SolverError::Settings {
+                name: "max_step_fraction",
+                reason: format!("must lie in (0, 1], got {}", self.max_step_fraction),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1 @@
+pub use lpgd_solver as solver;
