@@ -1,7 +1,7 @@
 //! The product cone `K = K₁ × … × K_p`: applies each block's operation to
 //! its slice of the stacked vectors.
 
-use super::{Cone, ConeBlock, SupportedCone};
+use super::{ConeBlock, SupportedCone};
 use std::ops::Range;
 
 /// A product of cone blocks laid out along the rows of `A`.

@@ -104,7 +104,8 @@ pub trait Cone {
     /// Writes the identity `e` into `z` and `s` (zero for the zero cone).
     fn unit_initialization(&self, z: &mut [f64], s: &mut [f64]);
     /// Moves `z` into the interior: `z ← z + (1 − α)e` if its smallest
-    /// eigenvalue `α` is below a small margin.
+    /// eigenvalue `α` is below a small margin (the zero cone sets `z = 0`,
+    /// which lies in both the cone and its dual).
     fn shift_to_cone(&self, z: &mut [f64]);
     /// Sets `W = I`.
     fn set_identity_scaling(&mut self);

@@ -1,0 +1,747 @@
+//! Primal-dual interior-point method on the homogeneous self-dual embedding
+//! extended to quadratic objectives (Goulart & Chen, "Clarabel: An
+//! interior-point solver for conic programs with quadratic objectives",
+//! 2024, eq. (8)):
+//!
+//! ```text
+//! [0]   [  P   Aᵀ  c ] [x]   [    0     ]
+//! [s] = [ −A   0   b ] [z] + [    0     ]      (s, z) ∈ K × K*,  τ, κ ≥ 0
+//! [κ]   [ −cᵀ −bᵀ  0 ] [τ]   [ −xᵀPx/τ  ]
+//! ```
+//!
+//! Each iteration linearizes the embedding, solves the KKT system twice
+//! (the constant right-hand side `[−c; b]` and the step right-hand side) and
+//! takes a Mehrotra predictor-corrector step with Nesterov-Todd scaling.
+//! A solution is `x/τ, z/τ, s/τ` when `τ > 0`; `κ > 0` with `τ → 0` yields an
+//! infeasibility certificate.
+
+use crate::cones::CompositeCone;
+use crate::csc::CscMatrix;
+use crate::equilibrate::{equilibrate, Equilibration};
+use crate::error::{ProblemError, SolverError};
+use crate::kkt::KktSystem;
+use crate::problem::{dot, ProblemData};
+use crate::settings::Settings;
+use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
+use std::time::Instant;
+
+/// The iterate `(x, z, s, τ, κ)` of the embedding (in scaled data).
+#[derive(Debug, Clone)]
+struct Variables {
+    x: Vec<f64>,
+    z: Vec<f64>,
+    s: Vec<f64>,
+    tau: f64,
+    kappa: f64,
+}
+
+impl Variables {
+    fn new(n: usize, m: usize) -> Self {
+        Variables {
+            x: vec![0.0; n],
+            z: vec![0.0; m],
+            s: vec![0.0; m],
+            tau: 1.0,
+            kappa: 1.0,
+        }
+    }
+
+    fn axpy(&mut self, alpha: f64, d: &Variables) {
+        axpy(&mut self.x, alpha, &d.x);
+        axpy(&mut self.z, alpha, &d.z);
+        axpy(&mut self.s, alpha, &d.s);
+        self.tau += alpha * d.tau;
+        self.kappa += alpha * d.kappa;
+    }
+
+    fn copy_from(&mut self, o: &Variables) {
+        self.x.copy_from_slice(&o.x);
+        self.z.copy_from_slice(&o.z);
+        self.s.copy_from_slice(&o.s);
+        self.tau = o.tau;
+        self.kappa = o.kappa;
+    }
+}
+
+/// Residuals of the embedding at the current iterate (scaled data).
+#[derive(Debug, Clone)]
+struct EmbeddingResiduals {
+    /// `Px + Aᵀz + cτ`.
+    rx: Vec<f64>,
+    /// `Ax + s − bτ`.
+    rz: Vec<f64>,
+    /// `κ + cᵀx + bᵀz + xᵀPx/τ`.
+    rtau: f64,
+    px: Vec<f64>,
+    atz: Vec<f64>,
+    ax: Vec<f64>,
+    xpx: f64,
+    cx: f64,
+    bz: f64,
+}
+
+/// Scalar summary of an iterate in the original data.
+#[derive(Debug, Clone, Copy, Default)]
+struct Info {
+    pobj: f64,
+    dobj: f64,
+    res: Residuals,
+    mu: f64,
+    step: f64,
+}
+
+/// An interior-point solver bound to one problem. The symbolic analysis of
+/// the KKT matrix is done in [`Solver::new`] and reused by every
+/// [`Solver::solve`], including after data updates of the same pattern.
+pub struct Solver {
+    data: ProblemData,
+    settings: Settings,
+    cones: CompositeCone,
+    equil: Equilibration,
+    p: CscMatrix,
+    a: CscMatrix,
+    c: Vec<f64>,
+    b: Vec<f64>,
+    kkt: KktSystem,
+    vars: Variables,
+    step: Variables,
+    res: EmbeddingResiduals,
+    // Workspace, sized once.
+    rhs: Vec<f64>,
+    sol: Vec<f64>,
+    x1z1: Vec<f64>,
+    ds: Vec<f64>,
+    ds_offset: Vec<f64>,
+    work_z: Vec<f64>,
+    work_s: Vec<f64>,
+    work_n: Vec<f64>,
+    best: Variables,
+    setup_time: f64,
+    /// Norms of the original data used by the relative residuals.
+    norm_c: f64,
+    norm_b: f64,
+}
+
+impl Solver {
+    /// Validates the problem and settings, equilibrates the data, assembles
+    /// the KKT matrix and performs its symbolic analysis.
+    pub fn new(data: ProblemData, settings: Settings) -> Result<Self, SolverError> {
+        let t0 = Instant::now();
+        data.validate()?;
+        settings.validate()?;
+        let (n, m) = (data.n(), data.m());
+        let cones = CompositeCone::new(&data.cones);
+        let mut p = data.p.clone();
+        let mut a = data.a.clone();
+        let mut c = data.c.clone();
+        let mut b = data.b.clone();
+        let equil = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &settings);
+        let kkt = KktSystem::new(&p, &a, &cones)?;
+        let norm_c = inf_norm(&data.c);
+        let norm_b = inf_norm(&data.b);
+        Ok(Solver {
+            settings,
+            cones,
+            equil,
+            p,
+            a,
+            c,
+            b,
+            kkt,
+            vars: Variables::new(n, m),
+            step: Variables::new(n, m),
+            best: Variables::new(n, m),
+            res: EmbeddingResiduals {
+                rx: vec![0.0; n],
+                rz: vec![0.0; m],
+                rtau: 0.0,
+                px: vec![0.0; n],
+                atz: vec![0.0; n],
+                ax: vec![0.0; m],
+                xpx: 0.0,
+                cx: 0.0,
+                bz: 0.0,
+            },
+            rhs: vec![0.0; n + m],
+            sol: vec![0.0; n + m],
+            x1z1: vec![0.0; n + m],
+            ds: vec![0.0; m],
+            ds_offset: vec![0.0; m],
+            work_z: vec![0.0; m],
+            work_s: vec![0.0; m],
+            work_n: vec![0.0; n],
+            setup_time: t0.elapsed().as_secs_f64(),
+            norm_c,
+            norm_b,
+            data,
+        })
+    }
+
+    /// The problem as currently stored (original, unscaled).
+    pub fn problem(&self) -> &ProblemData {
+        &self.data
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Mutable settings (tolerances and limits may change between solves).
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    /// The KKT system of the last iteration (factorization and pattern).
+    pub fn kkt(&self) -> &KktSystem {
+        &self.kkt
+    }
+
+    /// The equilibration scalings.
+    pub fn equilibration(&self) -> &Equilibration {
+        &self.equil
+    }
+
+    /// Replaces the linear cost `c`.
+    pub fn update_c(&mut self, c: &[f64]) -> Result<(), ProblemError> {
+        check_update(c, self.data.n(), "c")?;
+        self.data.c.copy_from_slice(c);
+        for j in 0..c.len() {
+            self.c[j] = self.equil.c_scale * self.equil.d[j] * c[j];
+        }
+        self.norm_c = inf_norm(c);
+        Ok(())
+    }
+
+    /// Replaces the right-hand side `b`.
+    pub fn update_b(&mut self, b: &[f64]) -> Result<(), ProblemError> {
+        check_update(b, self.data.m(), "b")?;
+        self.data.b.copy_from_slice(b);
+        for i in 0..b.len() {
+            self.b[i] = self.equil.e[i] * b[i];
+        }
+        self.norm_b = inf_norm(b);
+        Ok(())
+    }
+
+    /// Replaces the values of `A`, given in its storage order (same pattern).
+    pub fn update_a_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        check_update(vals, self.data.a.nnz(), "A values")?;
+        self.data.a.nzval.copy_from_slice(vals);
+        let a = &self.data.a;
+        for j in 0..a.n {
+            for k in a.colptr[j]..a.colptr[j + 1] {
+                self.a.nzval[k] = self.equil.e[a.rowval[k]] * vals[k] * self.equil.d[j];
+            }
+        }
+        self.kkt.update_a(&self.a);
+        Ok(())
+    }
+
+    /// Replaces the values of the upper triangle of `P`, in its storage order
+    /// (same pattern).
+    pub fn update_p_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        check_update(vals, self.data.p.nnz(), "P values")?;
+        self.data.p.nzval.copy_from_slice(vals);
+        let p = &self.data.p;
+        let k = self.equil.c_scale;
+        for j in 0..p.n {
+            for idx in p.colptr[j]..p.colptr[j + 1] {
+                self.p.nzval[idx] = k * self.equil.d[p.rowval[idx]] * vals[idx] * self.equil.d[j];
+            }
+        }
+        self.kkt.update_p(&self.p);
+        Ok(())
+    }
+
+    /// Runs the interior-point method from a fresh starting point.
+    pub fn solve(&mut self) -> Solution {
+        let t0 = Instant::now();
+        let mut factor_time = 0.0;
+        let mut status = Status::Unsolved;
+        let mut iter: u32 = 0;
+        let mut info = Info::default();
+        let mut best_info: Option<Info> = None;
+
+        if self.settings.verbose {
+            eprintln!(
+                "lpgd-solver: n = {}, m = {}, nnz(P) = {}, nnz(A) = {}, cones = {}, nnz(KKT) = {}",
+                self.data.n(),
+                self.data.m(),
+                self.data.p.nnz(),
+                self.data.a.nnz(),
+                self.data.cones.len(),
+                self.kkt.nnz()
+            );
+            eprintln!(
+                "{:>4}  {:>13}  {:>13}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}",
+                "iter", "pcost", "dcost", "gap", "pres", "dres", "k/t", "mu", "step"
+            );
+        }
+
+        let tf = Instant::now();
+        let init_ok = self.initialize();
+        factor_time += tf.elapsed().as_secs_f64();
+        if !init_ok {
+            status = Status::NumericalError;
+        }
+
+        while status == Status::Unsolved {
+            self.compute_residuals();
+            let mu = self.mu();
+            info = self.compute_info(mu, info.step);
+            if self.settings.verbose {
+                eprintln!(
+                    "{:>4}  {:>13.6e}  {:>13.6e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>7.3}",
+                    iter,
+                    info.pobj,
+                    info.dobj,
+                    info.res.gap_rel,
+                    info.res.primal,
+                    info.res.dual,
+                    self.vars.kappa / self.vars.tau,
+                    mu,
+                    info.step
+                );
+            }
+            if !all_finite(&self.vars) {
+                status = Status::NumericalError;
+                break;
+            }
+            if let Some(s) = self.check_termination(&info, false) {
+                status = s;
+                break;
+            }
+            if self.is_better(&info, best_info.as_ref()) {
+                self.best.copy_from(&self.vars);
+                best_info = Some(info);
+            }
+            if iter >= self.settings.max_iter {
+                status = Status::MaxIterations;
+                break;
+            }
+            if self.setup_time + t0.elapsed().as_secs_f64() > self.settings.time_limit {
+                status = Status::TimeLimit;
+                break;
+            }
+
+            // Scaling and factorization.
+            if !self.cones.update_scaling(&self.vars.s, &self.vars.z, mu) {
+                status = Status::NumericalError;
+                break;
+            }
+            let tf = Instant::now();
+            let factored = self.kkt.update_and_factor(&self.cones, &self.settings);
+            factor_time += tf.elapsed().as_secs_f64();
+            if factored.is_err() {
+                status = Status::NumericalError;
+                break;
+            }
+            // Constant right-hand side [−c; b].
+            let n = self.data.n();
+            for j in 0..n {
+                self.rhs[j] = -self.c[j];
+            }
+            self.rhs[n..].copy_from_slice(&self.b);
+            let mut x1z1 = std::mem::take(&mut self.x1z1);
+            let ok = self.kkt.solve(&mut x1z1, &self.rhs, &self.settings);
+            self.x1z1 = x1z1;
+            if !ok {
+                status = Status::NumericalError;
+                break;
+            }
+
+            // Predictor (affine) step.
+            self.cones.affine_ds(&mut self.ds, &self.vars.s);
+            let dkappa = self.vars.tau * self.vars.kappa;
+            if !self.compute_step(1.0, dkappa) {
+                status = Status::NumericalError;
+                break;
+            }
+            let alpha_aff = self.step_length(1.0);
+            let sigma = (1.0 - alpha_aff).powi(3);
+
+            // Corrector (combined) step.
+            let mut step_z = std::mem::take(&mut self.work_z);
+            let mut step_s = std::mem::take(&mut self.work_s);
+            step_z.copy_from_slice(&self.step.z);
+            step_s.copy_from_slice(&self.step.s);
+            let mut shift = std::mem::take(&mut self.ds_offset);
+            self.cones
+                .combined_ds_shift(&mut shift, &mut step_z, &mut step_s, sigma * mu);
+            self.cones.affine_ds(&mut self.ds, &self.vars.s);
+            axpy(&mut self.ds, 1.0, &shift);
+            self.ds_offset = shift;
+            self.work_z = step_z;
+            self.work_s = step_s;
+            let dkappa = self.vars.tau * self.vars.kappa + self.step.tau * self.step.kappa - sigma * mu;
+            if !self.compute_step(1.0 - sigma, dkappa) {
+                status = Status::NumericalError;
+                break;
+            }
+            let alpha_max = self.step_length(1.0);
+            let alpha = (self.settings.max_step_fraction * alpha_max).min(1.0);
+            info.step = alpha;
+            if alpha < self.settings.min_terminate_step_length {
+                status = Status::InsufficientProgress;
+                break;
+            }
+            let step = std::mem::replace(&mut self.step, Variables::new(0, 0));
+            self.vars.axpy(alpha, &step);
+            self.step = step;
+            iter += 1;
+        }
+
+        // Fall back to the reduced tolerances, on the best iterate seen.
+        if matches!(
+            status,
+            Status::MaxIterations | Status::TimeLimit | Status::NumericalError | Status::InsufficientProgress
+        ) {
+            if let Some(bi) = best_info {
+                if self.is_better(&bi, Some(&info)) || !all_finite(&self.vars) {
+                    let best = std::mem::replace(&mut self.best, Variables::new(0, 0));
+                    self.vars.copy_from(&best);
+                    self.best = best;
+                    self.compute_residuals();
+                    info = self.compute_info(self.mu(), info.step);
+                }
+            }
+            if let Some(s) = self.check_termination(&info, true) {
+                status = s;
+            }
+        }
+
+        let solve_time = t0.elapsed().as_secs_f64();
+        if self.settings.verbose {
+            eprintln!(
+                "status: {status}, iterations: {iter}, time: {:.3e} s (setup {:.3e} s, factor {:.3e} s)",
+                self.setup_time + solve_time,
+                self.setup_time,
+                factor_time
+            );
+        }
+        self.make_solution(
+            status,
+            iter,
+            &info,
+            Timings {
+                setup: self.setup_time,
+                solve: solve_time,
+                factor: factor_time,
+            },
+        )
+    }
+
+    /// Starting point (Clarabel's for symmetric cones): with `H = I`,
+    /// `x, s` minimize `½xᵀPx + ½‖s‖²` s.t. `Ax + s = b`, and `z` solves the
+    /// dual analogue; `s` and `z` are then shifted into the cone interior.
+    fn initialize(&mut self) -> bool {
+        let n = self.data.n();
+        self.cones.set_identity_scaling();
+        if self.kkt.update_and_factor(&self.cones, &self.settings).is_err() {
+            return false;
+        }
+        self.rhs[..n].fill(0.0);
+        self.rhs[n..].copy_from_slice(&self.b);
+        let mut sol = std::mem::take(&mut self.sol);
+        let ok1 = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
+        self.vars.x.copy_from_slice(&sol[..n]);
+        for (s, z) in self.vars.s.iter_mut().zip(&sol[n..]) {
+            *s = -z;
+        }
+        for j in 0..n {
+            self.rhs[j] = -self.c[j];
+        }
+        self.rhs[n..].fill(0.0);
+        let ok2 = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
+        self.vars.z.copy_from_slice(&sol[n..]);
+        self.sol = sol;
+        self.cones.shift_to_cone(&mut self.vars.s);
+        self.cones.shift_to_cone(&mut self.vars.z);
+        self.vars.tau = 1.0;
+        self.vars.kappa = 1.0;
+        ok1 && ok2
+    }
+
+    fn mu(&self) -> f64 {
+        (dot(&self.vars.s, &self.vars.z) + self.vars.tau * self.vars.kappa) / (self.cones.degree() as f64 + 1.0)
+    }
+
+    fn compute_residuals(&mut self) {
+        let v = &self.vars;
+        let r = &mut self.res;
+        self.p.symv_upper(&mut r.px, &v.x, 1.0, 0.0);
+        self.a.gemv_t(&mut r.atz, &v.z, 1.0, 0.0);
+        self.a.gemv(&mut r.ax, &v.x, 1.0, 0.0);
+        r.xpx = dot(&v.x, &r.px);
+        r.cx = dot(&self.c, &v.x);
+        r.bz = dot(&self.b, &v.z);
+        for j in 0..r.rx.len() {
+            r.rx[j] = r.px[j] + r.atz[j] + self.c[j] * v.tau;
+        }
+        for i in 0..r.rz.len() {
+            r.rz[i] = r.ax[i] + v.s[i] - self.b[i] * v.tau;
+        }
+        r.rtau = v.kappa + r.cx + r.bz + r.xpx / v.tau;
+    }
+
+    /// Objectives and relative residuals in the original data, at `x/τ` etc.
+    fn compute_info(&self, mu: f64, step: f64) -> Info {
+        let eq = &self.equil;
+        let tau = self.vars.tau;
+        let k = eq.c_scale;
+        let xpx = self.res.xpx / (tau * tau);
+        let pobj = (0.5 * xpx + self.res.cx / tau) / k;
+        let dobj = (-0.5 * xpx - self.res.bz / tau) / k;
+        let norm_x = scaled_inf_norm(&self.vars.x, &eq.d) / tau;
+        let norm_s = scaled_inf_norm(&self.vars.s, &eq.einv) / tau;
+        let norm_y = scaled_inf_norm(&self.vars.z, &eq.e) / (tau * k);
+        let rz = scaled_inf_norm(&self.res.rz, &eq.einv) / tau;
+        let rx = scaled_inf_norm(&self.res.rx, &eq.dinv) / (tau * k);
+        let gap_abs = (pobj - dobj).abs();
+        let res = Residuals {
+            primal: rz / (1.0f64).max(self.norm_b + norm_x + norm_s),
+            dual: rx / (1.0f64).max(self.norm_c + norm_x + norm_y),
+            gap_abs,
+            gap_rel: gap_abs / (1.0f64).max(pobj.abs().min(dobj.abs())),
+        };
+        Info {
+            pobj,
+            dobj,
+            res,
+            mu,
+            step,
+        }
+    }
+
+    fn is_better(&self, a: &Info, b: Option<&Info>) -> bool {
+        let score = |i: &Info| i.res.primal.max(i.res.dual).max(i.res.gap_rel.min(i.res.gap_abs));
+        match b {
+            None => score(a).is_finite(),
+            Some(b) => score(a) < score(b) || !score(b).is_finite(),
+        }
+    }
+
+    /// Full (or reduced) termination test: optimality, then certificates.
+    fn check_termination(&self, info: &Info, reduced: bool) -> Option<Status> {
+        let s = &self.settings;
+        let (eps_abs, eps_rel, eps_feas, inf_abs, inf_rel) = if reduced {
+            (
+                s.reduced_eps_abs,
+                s.reduced_eps_rel,
+                s.reduced_eps_feas,
+                s.reduced_eps_infeas_abs,
+                s.reduced_eps_infeas_rel,
+            )
+        } else {
+            (s.eps_abs, s.eps_rel, s.eps_feas, s.eps_infeas_abs, s.eps_infeas_rel)
+        };
+        let r = &info.res;
+        if (r.gap_abs < eps_abs || r.gap_rel < eps_rel) && r.primal < eps_feas && r.dual < eps_feas {
+            return Some(if reduced { Status::AlmostSolved } else { Status::Solved });
+        }
+        let eq = &self.equil;
+        // Primal infeasibility: bᵀy < 0 and ‖Aᵀy‖ ≤ ε·(−bᵀy), y = Ez (a ray).
+        let by = self.res.bz;
+        if by < -inf_abs {
+            let aty = scaled_inf_norm(&self.res.atz, &eq.dinv);
+            let ny = scaled_inf_norm(&self.vars.z, &eq.e);
+            if aty < -inf_rel * by && ny > 0.0 {
+                return Some(if reduced {
+                    Status::AlmostPrimalInfeasible
+                } else {
+                    Status::PrimalInfeasible
+                });
+            }
+        }
+        // Dual infeasibility: cᵀx < 0, ‖Px‖ ≤ ε·(−cᵀx), ‖Ax + s‖ ≤ ε·(−cᵀx).
+        let cx = self.res.cx / eq.c_scale;
+        if cx < -inf_abs {
+            let px = scaled_inf_norm(&self.res.px, &eq.dinv) / eq.c_scale;
+            let mut axs = 0.0f64;
+            for i in 0..self.res.ax.len() {
+                axs = axs.max(((self.res.ax[i] + self.vars.s[i]) * eq.einv[i]).abs());
+            }
+            if px < -inf_rel * cx && axs < -inf_rel * cx {
+                return Some(if reduced {
+                    Status::AlmostDualInfeasible
+                } else {
+                    Status::DualInfeasible
+                });
+            }
+        }
+        None
+    }
+
+    /// Solves the Newton system for the right-hand side
+    /// `(η·rx, η·rz, η·rτ, ds, dκ)` (with `ds` in `self.ds`), storing the
+    /// direction in `self.step`.
+    ///
+    /// With `K[x₁; z₁] = [−c; b]` and `K[x₂; z₂] = [−dx; −dz + Wᵀ(λ \ ds)]`:
+    /// `Δx = x₂ + Δτ·x₁`, `Δz = z₂ + Δτ·z₁`, `Δs = −Wᵀ(λ \ ds) − WᵀWΔz`,
+    /// `Δκ = −(dκ + κΔτ)/τ`, and, with `ξ = x/τ`,
+    /// `Δτ = (dτ − dκ/τ + (c + 2Pξ)ᵀx₂ + bᵀz₂) / ((x₁ − ξ)ᵀP(x₁ − ξ) + z₁ᵀWᵀWz₁ + κ/τ)`
+    /// (the denominator is written in the form that is positive by
+    /// construction, as in Clarabel).
+    fn compute_step(&mut self, eta: f64, dkappa: f64) -> bool {
+        let n = self.data.n();
+        let tau = self.vars.tau;
+        let kappa = self.vars.kappa;
+        let mut offset = std::mem::take(&mut self.work_s);
+        self.cones.delta_s_from_delta_z_offset(&mut offset, &self.ds);
+        for j in 0..n {
+            self.rhs[j] = -eta * self.res.rx[j];
+        }
+        for i in 0..self.data.m() {
+            self.rhs[n + i] = -eta * self.res.rz[i] + offset[i];
+        }
+        let mut sol = std::mem::take(&mut self.sol);
+        let ok = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
+        let (x2, z2) = sol.split_at(n);
+        let (x1, z1) = self.x1z1.split_at(n);
+        // Numerator.
+        let mut num = eta * self.res.rtau - dkappa / tau + dot(&self.b, z2);
+        for j in 0..n {
+            num += (self.c[j] + 2.0 * self.res.px[j] / tau) * x2[j];
+        }
+        // Denominator: (x₁ − ξ)ᵀP(x₁ − ξ) + z₁ᵀHz₁ + κ/τ.
+        for j in 0..n {
+            self.work_n[j] = x1[j] - self.vars.x[j] / tau;
+        }
+        let quad = self.p.quad_form_upper(&self.work_n).max(0.0);
+        let mut hz = std::mem::take(&mut self.work_z);
+        self.cones.mul_hs(&mut hz, z1);
+        let den = quad + dot(z1, &hz) + kappa / tau;
+        let dtau = num / den;
+        for j in 0..n {
+            self.step.x[j] = x2[j] + dtau * x1[j];
+        }
+        for i in 0..self.data.m() {
+            self.step.z[i] = z2[i] + dtau * z1[i];
+        }
+        self.cones.mul_hs(&mut hz, &self.step.z);
+        for i in 0..self.data.m() {
+            self.step.s[i] = -offset[i] - hz[i];
+        }
+        self.step.tau = dtau;
+        self.step.kappa = -(dkappa + kappa * dtau) / tau;
+        self.sol = sol;
+        self.work_z = hz;
+        self.work_s = offset;
+        ok && dtau.is_finite()
+    }
+
+    /// Largest step in `[0, α_max]` keeping the iterate in the cone and
+    /// `τ, κ ≥ 0`.
+    fn step_length(&self, amax: f64) -> f64 {
+        let mut alpha = amax;
+        if self.step.tau < 0.0 {
+            alpha = alpha.min(-self.vars.tau / self.step.tau);
+        }
+        if self.step.kappa < 0.0 {
+            alpha = alpha.min(-self.vars.kappa / self.step.kappa);
+        }
+        let (az, as_) = self
+            .cones
+            .step_length(&self.step.z, &self.step.s, &self.vars.z, &self.vars.s, alpha);
+        alpha.min(az).min(as_).max(0.0)
+    }
+
+    fn make_solution(&self, status: Status, iterations: u32, info: &Info, timings: Timings) -> Solution {
+        let eq = &self.equil;
+        let v = &self.vars;
+        let n = self.data.n();
+        let m = self.data.m();
+        let mut x: Vec<f64> = (0..n).map(|j| eq.d[j] * v.x[j]).collect();
+        let mut y: Vec<f64> = (0..m).map(|i| eq.e[i] * v.z[i]).collect();
+        let mut s: Vec<f64> = (0..m).map(|i| eq.einv[i] * v.s[i]).collect();
+        let mut objective = f64::NAN;
+        let mut dual_objective = f64::NAN;
+        let mut certificate = None;
+        match status {
+            Status::PrimalInfeasible | Status::AlmostPrimalInfeasible => {
+                let by = dot(&self.data.b, &y);
+                scale(&mut y, -1.0 / by);
+                x.fill(f64::NAN);
+                s.fill(f64::NAN);
+                certificate = Some(Certificate::PrimalInfeasible { y: y.clone() });
+            }
+            Status::DualInfeasible | Status::AlmostDualInfeasible => {
+                let cx = dot(&self.data.c, &x);
+                scale(&mut x, -1.0 / cx);
+                scale(&mut s, -1.0 / cx);
+                y.fill(f64::NAN);
+                certificate = Some(Certificate::DualInfeasible {
+                    x: x.clone(),
+                    s: s.clone(),
+                });
+            }
+            _ => {
+                scale(&mut x, 1.0 / v.tau);
+                scale(&mut s, 1.0 / v.tau);
+                scale(&mut y, 1.0 / (v.tau * eq.c_scale));
+                objective = info.pobj + self.data.obj_constant;
+                dual_objective = info.dobj + self.data.obj_constant;
+            }
+        }
+        Solution {
+            status,
+            x,
+            y,
+            s,
+            objective,
+            dual_objective,
+            iterations,
+            residuals: info.res,
+            timings,
+            certificate,
+        }
+    }
+}
+
+fn check_update(v: &[f64], expected: usize, what: &'static str) -> Result<(), ProblemError> {
+    if v.len() != expected {
+        return Err(ProblemError::Dimension {
+            what,
+            expected,
+            found: v.len(),
+        });
+    }
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(ProblemError::NonFiniteVector {
+            vector: what,
+            index: i,
+            value: v[i],
+        });
+    }
+    Ok(())
+}
+
+fn all_finite(v: &Variables) -> bool {
+    v.tau.is_finite()
+        && v.kappa.is_finite()
+        && v.x.iter().chain(&v.z).chain(&v.s).all(|x| x.is_finite())
+}
+
+#[inline]
+fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+#[inline]
+fn scale(y: &mut [f64], a: f64) {
+    y.iter_mut().for_each(|v| *v *= a);
+}
+
+#[inline]
+fn inf_norm(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |acc, x| acc.max(x.abs()))
+}
+
+/// `‖diag(d)·v‖∞`.
+#[inline]
+fn scaled_inf_norm(v: &[f64], d: &[f64]) -> f64 {
+    v.iter().zip(d).fold(0.0f64, |acc, (x, s)| acc.max((x * s).abs()))
+}

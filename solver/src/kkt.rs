@@ -1,0 +1,432 @@
+//! The linear-system layer: assembly, factorization and solution of the
+//! quasi-definite KKT system of the interior-point method,
+//!
+//! ```text
+//! K = [ P + εI      Aᵀ      ]
+//!     [   A     −(H + εI)   ]      H = WᵀW (block diagonal over cones)
+//! ```
+//!
+//! stored by its upper triangle. Second-order cones above a size threshold
+//! enter `H = η²(D + uuᵀ − vvᵀ)` through two extra rows each
+//! (see [`crate::cones::HsLayout::SparseExpansion`]), so `K` stays sparse.
+//!
+//! The symbolic analysis (fill-reducing AMD ordering and elimination
+//! structure) is done once per sparsity pattern; every interior-point
+//! iteration only refactors numerically. A static regularization `ε` with
+//! the expected pivot sign makes `K` quasi-definite, dynamic regularization
+//! replaces pivots of the wrong sign, and iterative refinement against the
+//! unregularized matrix recovers the accuracy lost to both.
+
+use crate::cones::{CompositeCone, HsLayout};
+use crate::csc::CscMatrix;
+use crate::error::SolverError;
+use crate::settings::Settings;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky, SymmetricOrdering,
+};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par, Side, Spec};
+
+/// A sparse `LDLᵀ` factorization of a quasi-definite matrix given by its
+/// upper triangle. This is the replaceable backend of [`KktSystem`].
+pub trait QuasiDefiniteLdl: Send + Sync {
+    /// Numeric factorization of the matrix with the stored pattern and
+    /// `values`. Pivots whose sign differs from `signs` or whose magnitude is
+    /// below `reg_eps` are replaced by `±reg_delta`.
+    fn factor(&mut self, values: &[f64], signs: &[i8], reg_eps: f64, reg_delta: f64) -> Result<(), String>;
+    /// Solves `LDLᵀx = rhs` in place.
+    fn solve_in_place(&mut self, rhs: &mut [f64]);
+}
+
+/// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
+/// supernodal, chosen by faer from the fill).
+pub struct FaerLdl {
+    n: usize,
+    colptr: Vec<usize>,
+    rowval: Vec<usize>,
+    symbolic: SymbolicCholesky<usize>,
+    l_values: Vec<f64>,
+    mem: MemBuffer,
+    par: Par,
+}
+
+impl FaerLdl {
+    /// Symbolic analysis (AMD ordering) of the pattern of an upper triangle.
+    pub fn new(n: usize, colptr: Vec<usize>, rowval: Vec<usize>) -> Result<Self, SolverError> {
+        let sym = SymbolicSparseColMatRef::new_checked(n, n, &colptr, None, &rowval);
+        let symbolic = factorize_symbolic_cholesky(
+            sym,
+            Side::Upper,
+            SymmetricOrdering::Amd,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| SolverError::LinearSolver(format!("symbolic analysis failed: {e:?}")))?;
+        let par = Par::Seq;
+        let req = symbolic
+            .factorize_numeric_ldlt_scratch::<f64>(par, Spec::<LdltParams, f64>::default())
+            .or(symbolic.solve_in_place_scratch::<f64>(1, par));
+        let mem = MemBuffer::try_new(req)
+            .map_err(|_| SolverError::LinearSolver("out of memory for factorization workspace".into()))?;
+        let l_values = vec![0.0; symbolic.len_val()];
+        Ok(FaerLdl {
+            n,
+            colptr,
+            rowval,
+            symbolic,
+            l_values,
+            mem,
+            par,
+        })
+    }
+
+    /// Number of stored entries of the factor.
+    pub fn factor_nnz(&self) -> usize {
+        self.l_values.len()
+    }
+}
+
+impl QuasiDefiniteLdl for FaerLdl {
+    fn factor(&mut self, values: &[f64], signs: &[i8], reg_eps: f64, reg_delta: f64) -> Result<(), String> {
+        let sym = SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.colptr, None, &self.rowval);
+        let mat = SparseColMatRef::new(sym, values);
+        let stack = MemStack::new(&mut self.mem);
+        self.symbolic
+            .factorize_numeric_ldlt(
+                &mut self.l_values,
+                mat,
+                Side::Upper,
+                LdltRegularization {
+                    dynamic_regularization_signs: Some(signs),
+                    dynamic_regularization_delta: reg_delta,
+                    dynamic_regularization_epsilon: reg_eps,
+                },
+                self.par,
+                stack,
+                Spec::<LdltParams, f64>::default(),
+            )
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn solve_in_place(&mut self, rhs: &mut [f64]) {
+        let n = rhs.len();
+        let ldl = LdltRef::<usize, f64>::new(&self.symbolic, &self.l_values);
+        let stack = MemStack::new(&mut self.mem);
+        ldl.solve_in_place_with_conj(Conj::No, MatMut::from_column_major_slice_mut(rhs, n, 1), self.par, stack);
+    }
+}
+
+/// How one KKT entry is refreshed from the cone scaling values.
+#[derive(Debug, Clone, Copy)]
+struct HsEntry {
+    pos: usize,
+    offset: usize,
+    sign: f64,
+}
+
+/// The assembled KKT matrix, its factorization and refinement workspace.
+pub struct KktSystem {
+    n: usize,
+    m: usize,
+    dim: usize,
+    colptr: Vec<usize>,
+    rowval: Vec<usize>,
+    /// Values with P and A only (no H, no regularization).
+    base: Vec<f64>,
+    /// Values as factored.
+    values: Vec<f64>,
+    signs: Vec<i8>,
+    diag_pos: Vec<usize>,
+    p_map: Vec<usize>,
+    a_map: Vec<usize>,
+    hs_entries: Vec<HsEntry>,
+    const_entries: Vec<(usize, f64)>,
+    hs_blocks: Vec<(usize, usize)>,
+    hs_work: Vec<f64>,
+    static_reg: f64,
+    ldl: Box<dyn QuasiDefiniteLdl>,
+    sol: Vec<f64>,
+    rhs: Vec<f64>,
+    err: Vec<f64>,
+    dx: Vec<f64>,
+    /// Number of refinement steps taken by the last solve.
+    pub last_refine_steps: u32,
+}
+
+#[derive(Clone, Copy)]
+enum Src {
+    P(usize),
+    A(usize),
+    Diag,
+    Hs(usize, f64),
+    Const(f64),
+}
+
+impl KktSystem {
+    /// Assembles the pattern of `K` for `(P, A)` and the cones, and performs
+    /// the symbolic analysis.
+    pub fn new(p: &CscMatrix, a: &CscMatrix, cones: &CompositeCone) -> Result<Self, SolverError> {
+        let n = p.n;
+        let m = a.m;
+        let n_extra = cones
+            .blocks
+            .iter()
+            .filter(|b| b.inner().hs_layout() == HsLayout::SparseExpansion)
+            .count()
+            * 2;
+        let dim = n + m + n_extra;
+        let mut entries: Vec<(usize, usize, Src)> = Vec::with_capacity(p.nnz() + a.nnz() + dim + m);
+        let mut signs = vec![1i8; dim];
+        for j in 0..n {
+            for k in p.colptr[j]..p.colptr[j + 1] {
+                entries.push((p.rowval[k], j, Src::P(k)));
+            }
+        }
+        for j in 0..n {
+            for k in a.colptr[j]..a.colptr[j + 1] {
+                entries.push((j, n + a.rowval[k], Src::A(k)));
+            }
+        }
+        for i in 0..dim {
+            entries.push((i, i, Src::Diag));
+        }
+        let mut hs_blocks = Vec::with_capacity(cones.blocks.len());
+        let mut offset = 0;
+        let mut extra = n + m;
+        for (block, r) in cones.blocks.iter().zip(&cones.ranges) {
+            let d = r.len();
+            let z0 = n + r.start;
+            for s in &mut signs[z0..z0 + d] {
+                *s = -1;
+            }
+            let len = match block.inner().hs_layout() {
+                HsLayout::Diagonal => {
+                    for i in 0..d {
+                        entries.push((z0 + i, z0 + i, Src::Hs(offset + i, -1.0)));
+                    }
+                    d
+                }
+                HsLayout::DenseUpper => {
+                    let mut k = 0;
+                    for j in 0..d {
+                        for i in 0..=j {
+                            entries.push((z0 + i, z0 + j, Src::Hs(offset + k, -1.0)));
+                            k += 1;
+                        }
+                    }
+                    k
+                }
+                HsLayout::SparseExpansion => {
+                    let (eu, ev) = (extra, extra + 1);
+                    extra += 2;
+                    signs[eu] = 1;
+                    signs[ev] = -1;
+                    for i in 0..d {
+                        entries.push((z0 + i, z0 + i, Src::Hs(offset + i, -1.0)));
+                        entries.push((z0 + i, eu, Src::Hs(offset + d + i, 1.0)));
+                        entries.push((z0 + i, ev, Src::Hs(offset + 2 * d + i, 1.0)));
+                    }
+                    entries.push((eu, eu, Src::Const(1.0)));
+                    entries.push((ev, ev, Src::Const(-1.0)));
+                    3 * d
+                }
+            };
+            hs_blocks.push((offset, len));
+            offset += len;
+        }
+        entries.sort_by_key(|e| (e.1, e.0));
+        let mut colptr = vec![0usize; dim + 1];
+        let mut rowval = Vec::with_capacity(entries.len());
+        let mut p_map = vec![0usize; p.nnz()];
+        let mut a_map = vec![0usize; a.nnz()];
+        let mut diag_pos = vec![0usize; dim];
+        let mut hs_entries = Vec::new();
+        let mut const_entries = Vec::new();
+        let mut last: Option<(usize, usize)> = None;
+        for &(i, j, src) in &entries {
+            if last != Some((i, j)) {
+                rowval.push(i);
+                colptr[j + 1] += 1;
+                last = Some((i, j));
+            }
+            let pos = rowval.len() - 1;
+            match src {
+                Src::P(k) => p_map[k] = pos,
+                Src::A(k) => a_map[k] = pos,
+                Src::Diag => diag_pos[i] = pos,
+                Src::Hs(off, sign) => hs_entries.push(HsEntry { pos, offset: off, sign }),
+                Src::Const(v) => const_entries.push((pos, v)),
+            }
+        }
+        for j in 0..dim {
+            colptr[j + 1] += colptr[j];
+        }
+        let nnz = rowval.len();
+        let ldl = FaerLdl::new(dim, colptr.clone(), rowval.clone())?;
+        let mut kkt = KktSystem {
+            n,
+            m,
+            dim,
+            colptr,
+            rowval,
+            base: vec![0.0; nnz],
+            values: vec![0.0; nnz],
+            signs,
+            diag_pos,
+            p_map,
+            a_map,
+            hs_entries,
+            const_entries,
+            hs_blocks,
+            hs_work: vec![0.0; offset],
+            static_reg: 0.0,
+            ldl: Box::new(ldl),
+            sol: vec![0.0; dim],
+            rhs: vec![0.0; dim],
+            err: vec![0.0; dim],
+            dx: vec![0.0; dim],
+            last_refine_steps: 0,
+        };
+        kkt.update_p(p);
+        kkt.update_a(a);
+        Ok(kkt)
+    }
+
+    /// Dimension of the (possibly expanded) KKT matrix.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Stored entries of the upper triangle of `K`.
+    pub fn nnz(&self) -> usize {
+        self.rowval.len()
+    }
+
+    /// The static regularization used in the last factorization.
+    pub fn static_regularization(&self) -> f64 {
+        self.static_reg
+    }
+
+    /// Copies new values of `P` (same pattern) into the matrix.
+    pub fn update_p(&mut self, p: &CscMatrix) {
+        for &pos in &self.p_map {
+            self.base[pos] = 0.0;
+        }
+        for (k, &pos) in self.p_map.iter().enumerate() {
+            self.base[pos] += p.nzval[k];
+        }
+    }
+
+    /// Copies new values of `A` (same pattern) into the matrix.
+    pub fn update_a(&mut self, a: &CscMatrix) {
+        for (k, &pos) in self.a_map.iter().enumerate() {
+            self.base[pos] = a.nzval[k];
+        }
+    }
+
+    /// Writes `H` from the cones' current scaling, regularizes and factors.
+    pub fn update_and_factor(&mut self, cones: &CompositeCone, settings: &Settings) -> Result<(), String> {
+        for (block, &(off, len)) in cones.blocks.iter().zip(&self.hs_blocks) {
+            block.inner().hs_values(&mut self.hs_work[off..off + len]);
+        }
+        self.values.copy_from_slice(&self.base);
+        for e in &self.hs_entries {
+            self.values[e.pos] += e.sign * self.hs_work[e.offset];
+        }
+        for &(pos, v) in &self.const_entries {
+            self.values[pos] = v;
+        }
+        let max_diag = self
+            .diag_pos
+            .iter()
+            .fold(0.0f64, |acc, &pos| acc.max(self.values[pos].abs()));
+        self.static_reg = settings.static_reg_constant + settings.static_reg_proportional * max_diag;
+        for (i, &pos) in self.diag_pos.iter().enumerate() {
+            self.values[pos] += f64::from(self.signs[i]) * self.static_reg;
+        }
+        if self.values.iter().any(|v| !v.is_finite()) {
+            return Err("non-finite KKT entry".into());
+        }
+        self.ldl
+            .factor(&self.values, &self.signs, settings.dynamic_reg_eps, settings.dynamic_reg_delta)
+    }
+
+    /// `y ← K₀ x` with `K₀` the matrix without static regularization.
+    fn mul_unregularized(&self, y: &mut [f64], x: &[f64]) {
+        y.fill(0.0);
+        for j in 0..self.dim {
+            let mut acc = 0.0;
+            let xj = x[j];
+            for k in self.colptr[j]..self.colptr[j + 1] {
+                let i = self.rowval[k];
+                let v = self.values[k];
+                if i == j {
+                    acc += (v - f64::from(self.signs[j]) * self.static_reg) * xj;
+                } else {
+                    acc += v * x[i];
+                    y[i] += v * xj;
+                }
+            }
+            y[j] += acc;
+        }
+    }
+
+    /// Solves `K₀ [x; z] = [bx; bz]` with iterative refinement. `rhs` and
+    /// `out` have length `n + m`; extra expansion rows have zero right-hand
+    /// side. Returns false if the solution is not finite.
+    pub fn solve(&mut self, out: &mut [f64], rhs: &[f64], settings: &Settings) -> bool {
+        let nm = self.n + self.m;
+        self.rhs[..nm].copy_from_slice(rhs);
+        self.rhs[nm..].fill(0.0);
+        self.sol.copy_from_slice(&self.rhs);
+        self.ldl.solve_in_place(&mut self.sol);
+        self.last_refine_steps = 0;
+        if settings.refine_enable {
+            let norm_b = inf_norm(&self.rhs);
+            let mut err = std::mem::take(&mut self.err);
+            let mut dx = std::mem::take(&mut self.dx);
+            let mut norm_e = self.residual(&mut err, &self.sol);
+            for _ in 0..settings.refine_max_iter {
+                if norm_e <= settings.refine_abstol + settings.refine_reltol * norm_b {
+                    break;
+                }
+                let last = norm_e;
+                dx.copy_from_slice(&err);
+                self.ldl.solve_in_place(&mut dx);
+                for (d, s) in dx.iter_mut().zip(&self.sol) {
+                    *d += s;
+                }
+                norm_e = self.residual(&mut err, &dx);
+                let ratio = last / norm_e;
+                self.last_refine_steps += 1;
+                if ratio < settings.refine_stop_ratio {
+                    if ratio > 1.0 {
+                        std::mem::swap(&mut self.sol, &mut dx);
+                    }
+                    break;
+                }
+                std::mem::swap(&mut self.sol, &mut dx);
+            }
+            self.err = err;
+            self.dx = dx;
+        }
+        out.copy_from_slice(&self.sol[..nm]);
+        out.iter().all(|v| v.is_finite())
+    }
+
+    /// `err ← rhs − K₀ x`, returning `‖err‖∞`.
+    fn residual(&self, err: &mut [f64], x: &[f64]) -> f64 {
+        self.mul_unregularized(err, x);
+        for (e, b) in err.iter_mut().zip(&self.rhs) {
+            *e = b - *e;
+        }
+        inf_norm(err)
+    }
+}
+
+#[inline]
+fn inf_norm(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |acc, x| acc.max(x.abs()))
+}
