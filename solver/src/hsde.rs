@@ -362,20 +362,7 @@ impl Solver {
             let sigma = (1.0 - alpha_aff).powi(3);
 
             // Corrector (combined) step.
-            let mut step_z = std::mem::take(&mut self.work_z);
-            let mut step_s = std::mem::take(&mut self.work_s);
-            step_z.copy_from_slice(&self.step.z);
-            step_s.copy_from_slice(&self.step.s);
-            let mut shift = std::mem::take(&mut self.ds_offset);
-            self.cones
-                .combined_ds_shift(&mut shift, &mut step_z, &mut step_s, sigma * mu);
-            self.cones.affine_ds(&mut self.ds, &self.vars.s);
-            axpy(&mut self.ds, 1.0, &shift);
-            self.ds_offset = shift;
-            self.work_z = step_z;
-            self.work_s = step_s;
-            let dkappa = self.vars.tau * self.vars.kappa + self.step.tau * self.step.kappa - sigma * mu;
-            if !self.compute_step(1.0 - sigma, dkappa) {
+            if !self.combined_step(sigma, mu, true) {
                 status = Status::NumericalError;
                 break;
             }
@@ -386,9 +373,7 @@ impl Solver {
                 status = Status::InsufficientProgress;
                 break;
             }
-            let step = std::mem::replace(&mut self.step, Variables::new(0, 0));
-            self.vars.axpy(alpha, &step);
-            self.step = step;
+            self.vars.axpy(alpha, &self.step);
             iter += 1;
         }
 
@@ -399,9 +384,7 @@ impl Solver {
         ) {
             if let Some(bi) = best_info {
                 if self.is_better(&bi, Some(&info)) || !all_finite(&self.vars) {
-                    let best = std::mem::replace(&mut self.best, Variables::new(0, 0));
-                    self.vars.copy_from(&best);
-                    self.best = best;
+                    self.vars.copy_from(&self.best);
                     self.compute_residuals();
                     info = self.compute_info(self.mu(), info.step);
                 }
@@ -432,35 +415,53 @@ impl Solver {
         )
     }
 
-    /// Starting point (Clarabel's for symmetric cones): with `H = I`,
-    /// `x, s` minimize `½xᵀPx + ½‖s‖²` s.t. `Ax + s = b`, and `z` solves the
-    /// dual analogue; `s` and `z` are then shifted into the cone interior.
+    /// Starting point for symmetric cones. With `H = I` in the KKT matrix:
+    /// for a QP one solve of `K[x; z] = [−c; b]` gives `x`, `z` and `s = −z`
+    /// (the minimizer of `½xᵀPx + cᵀx + ½‖Ax − b‖²`-type regularized
+    /// problem); for an LP two solves separate the primal (`[0; b]`: `x`,
+    /// `s = −z`) from the dual (`[−c; 0]`: `z`), since with `P = 0` one solve
+    /// would tie them together. `s` and `z` are then shifted into the cone.
     fn initialize(&mut self) -> bool {
         let n = self.data.n();
         self.cones.set_identity_scaling();
         if self.kkt.update_and_factor(&self.cones, &self.settings).is_err() {
             return false;
         }
-        self.rhs[..n].fill(0.0);
-        self.rhs[n..].copy_from_slice(&self.b);
         let mut sol = std::mem::take(&mut self.sol);
-        let ok1 = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
-        self.vars.x.copy_from_slice(&sol[..n]);
-        for (s, z) in self.vars.s.iter_mut().zip(&sol[n..]) {
-            *s = -z;
-        }
-        for j in 0..n {
-            self.rhs[j] = -self.c[j];
-        }
-        self.rhs[n..].fill(0.0);
-        let ok2 = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
-        self.vars.z.copy_from_slice(&sol[n..]);
+        let ok = if self.p.nnz() > 0 {
+            for j in 0..n {
+                self.rhs[j] = -self.c[j];
+            }
+            self.rhs[n..].copy_from_slice(&self.b);
+            let ok = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
+            self.vars.x.copy_from_slice(&sol[..n]);
+            self.vars.z.copy_from_slice(&sol[n..]);
+            for (s, z) in self.vars.s.iter_mut().zip(&sol[n..]) {
+                *s = -z;
+            }
+            ok
+        } else {
+            self.rhs[..n].fill(0.0);
+            self.rhs[n..].copy_from_slice(&self.b);
+            let ok1 = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
+            self.vars.x.copy_from_slice(&sol[..n]);
+            for (s, z) in self.vars.s.iter_mut().zip(&sol[n..]) {
+                *s = -z;
+            }
+            for j in 0..n {
+                self.rhs[j] = -self.c[j];
+            }
+            self.rhs[n..].fill(0.0);
+            let ok2 = self.kkt.solve(&mut sol, &self.rhs, &self.settings);
+            self.vars.z.copy_from_slice(&sol[n..]);
+            ok1 && ok2
+        };
         self.sol = sol;
         self.cones.shift_to_cone(&mut self.vars.s);
         self.cones.shift_to_cone(&mut self.vars.z);
         self.vars.tau = 1.0;
         self.vars.kappa = 1.0;
-        ok1 && ok2
+        ok
     }
 
     fn mu(&self) -> f64 {
@@ -571,6 +572,32 @@ impl Solver {
             }
         }
         None
+    }
+
+    /// Corrector right-hand side `ds = λ∘λ + (W⁻ᵀΔsₐ)∘(WΔzₐ) − σμe`,
+    /// `dκ = τκ + ΔτₐΔκₐ − σμ` (without the second-order terms when
+    /// `correction` is false), then the Newton step with residual weight `1 − σ`.
+    fn combined_step(&mut self, sigma: f64, mu: f64, correction: bool) -> bool {
+        let mut step_z = std::mem::take(&mut self.work_z);
+        let mut step_s = std::mem::take(&mut self.work_s);
+        let mut shift = std::mem::take(&mut self.ds_offset);
+        let mut dkappa = self.vars.tau * self.vars.kappa - sigma * mu;
+        if correction {
+            step_z.copy_from_slice(&self.step.z);
+            step_s.copy_from_slice(&self.step.s);
+            dkappa += self.step.tau * self.step.kappa;
+        } else {
+            step_z.fill(0.0);
+            step_s.fill(0.0);
+        }
+        self.cones
+            .combined_ds_shift(&mut shift, &mut step_z, &mut step_s, sigma * mu);
+        self.cones.affine_ds(&mut self.ds, &self.vars.s);
+        axpy(&mut self.ds, 1.0, &shift);
+        self.ds_offset = shift;
+        self.work_z = step_z;
+        self.work_s = step_s;
+        self.compute_step(1.0 - sigma, dkappa)
     }
 
     /// Solves the Newton system for the right-hand side

@@ -18,11 +18,22 @@ pub struct CompositeCone {
 
 impl CompositeCone {
     /// Builds the product cone from the user's cone list (assumed validated).
+    /// Consecutive zero cones, and consecutive orthants, are merged into one
+    /// block: the product is the same set and the starting point is then
+    /// centred over the whole block.
     pub fn new(specs: &[SupportedCone]) -> Self {
-        let mut blocks = Vec::with_capacity(specs.len());
-        let mut ranges = Vec::with_capacity(specs.len());
-        let mut start = 0;
+        let mut merged: Vec<SupportedCone> = Vec::with_capacity(specs.len());
         for spec in specs {
+            match (merged.last_mut(), *spec) {
+                (Some(SupportedCone::Zero(d)), SupportedCone::Zero(e))
+                | (Some(SupportedCone::Nonnegative(d)), SupportedCone::Nonnegative(e)) => *d += e,
+                _ => merged.push(*spec),
+            }
+        }
+        let mut blocks = Vec::with_capacity(merged.len());
+        let mut ranges = Vec::with_capacity(merged.len());
+        let mut start = 0;
+        for spec in &merged {
             let block = ConeBlock::new(spec);
             let d = block.inner().dim();
             ranges.push(start..start + d);

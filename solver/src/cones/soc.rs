@@ -18,7 +18,10 @@
 use super::{Cone, HsLayout};
 
 /// Cones larger than this use the sparse expansion of `WᵀW` in the KKT matrix.
-pub const SOC_EXPANSION_THRESHOLD: usize = 4;
+/// Smaller cones use the dense block: the expansion is exact but its
+/// negative-definite part degrades like the scaling itself (condition ∝ w̄₀⁴)
+/// near the boundary, which costs accuracy in the last iterations.
+pub const SOC_EXPANSION_THRESHOLD: usize = 64;
 
 /// A second-order cone of dimension `dim` (`t` first).
 #[derive(Debug, Clone)]
@@ -54,6 +57,25 @@ impl SecondOrderCone {
         y[0] = self.eta * (w0 * x[0] + w1x1);
         for i in 1..self.dim {
             y[i] = self.eta * (x[i] + self.w[i] * c);
+        }
+    }
+
+    /// `η²·diag(D)`, `η·u`, `η·v` with `WᵀW = η²(D + uuᵀ − vvᵀ)` (module docs).
+    fn sparse_expansion(&self, dd: &mut [f64], u: &mut [f64], v: &mut [f64]) {
+        let eta2 = self.eta * self.eta;
+        let w0 = self.w[0];
+        let q = 2.0 * w0 * w0 - 1.0;
+        let d0 = 0.5 / q;
+        let r = q - d0;
+        let sr = r.sqrt();
+        dd.fill(eta2);
+        dd[0] = eta2 * d0;
+        u[0] = self.eta * sr;
+        v[0] = 0.0;
+        let vs = (2.0 * (1.0 + d0) / r).sqrt();
+        for i in 1..self.dim {
+            u[i] = self.eta * 2.0 * w0 * self.w[i] / sr;
+            v[i] = self.eta * vs * self.w[i];
         }
     }
 
@@ -105,11 +127,20 @@ pub(crate) fn soc_step(x: &[f64], d: &[f64], amax: f64) -> f64 {
     let a = jdot(d);
     let b = 2.0 * (x[0] * d[0] - dot(&x[1..], &d[1..]));
     let c = jdot(x).max(0.0);
-    let disc = b * b - 4.0 * a * c;
-    if (a >= 0.0 && b >= 0.0 && d[0] >= 0.0) || disc < 0.0 {
+    let mut disc = b * b - 4.0 * a * c;
+    if a >= 0.0 && b >= 0.0 && d[0] >= 0.0 {
         return amax;
     }
-    let mut alpha = amax;
+    // The first coordinate must stay nonnegative (exact for directions along
+    // the axis, where the quadratic has a double root).
+    let mut alpha = if d[0] < 0.0 { amax.min(-x[0] / d[0]) } else { amax };
+    if disc < 0.0 {
+        // No real root, unless the negative value is rounding of a double root.
+        if disc < -1e-12 * (b * b + (4.0 * a * c).abs()) {
+            return alpha.max(0.0);
+        }
+        disc = 0.0;
+    }
     if a == 0.0 {
         if b < 0.0 {
             alpha = alpha.min(-c / b);
@@ -164,9 +195,14 @@ impl Cone for SecondOrderCone {
             self.w[i] = (s[i] / sn - z[i] / zn) / (2.0 * gamma);
         }
         self.eta = (sn / zn).sqrt();
-        let mut lambda = std::mem::take(&mut self.lambda);
-        self.mul_w(&mut lambda, z);
-        self.lambda = lambda;
+        // λ = Wz without cancellation (CVXOPT): λ = √(‖s‖_J‖z‖_J)·(γ, ((γ + z̄₀)s̄₁ + (γ + s̄₀)z̄₁)/(s̄₀ + z̄₀ + 2γ)).
+        let scale = (sn * zn).sqrt();
+        let (s0, z0) = (s[0] / sn, z[0] / zn);
+        let denom = s0 + z0 + 2.0 * gamma;
+        self.lambda[0] = scale * gamma;
+        for i in 1..self.dim {
+            self.lambda[i] = scale * ((gamma + z0) * s[i] / sn + (gamma + s0) * z[i] / zn) / denom;
+        }
         self.lambda.iter().all(|v| v.is_finite())
     }
     fn hs_layout(&self) -> HsLayout {
@@ -199,22 +235,9 @@ impl Cone for SecondOrderCone {
                 }
             }
             _ => {
-                let w0 = self.w[0];
-                let q = 2.0 * w0 * w0 - 1.0;
-                let d0 = 0.5 / q;
-                let r = q - d0;
-                let sr = r.sqrt();
                 let (dd, rest) = out.split_at_mut(n);
                 let (u, v) = rest.split_at_mut(n);
-                dd.fill(eta2);
-                dd[0] = eta2 * d0;
-                u[0] = self.eta * sr;
-                v[0] = 0.0;
-                let vs = (2.0 * (1.0 + d0) / r).sqrt();
-                for i in 1..n {
-                    u[i] = self.eta * 2.0 * w0 * self.w[i] / sr;
-                    v[i] = self.eta * vs * self.w[i];
-                }
+                self.sparse_expansion(dd, u, v);
             }
         }
     }
@@ -283,6 +306,7 @@ mod tests {
         c.mul_winv(&mut b, &s);
         for i in 0..5 {
             assert!((a[i] - b[i]).abs() < 1e-12, "{a:?} vs {b:?}");
+            assert!((a[i] - c.lambda[i]).abs() < 1e-12, "{a:?} vs λ = {:?}", c.lambda);
         }
         // W W⁻¹ = I
         c.mul_winv(&mut b, &s);
@@ -299,9 +323,9 @@ mod tests {
         assert!(c.update_scaling(&s, &z, 1.0));
         let h = dense_hs(&c);
         let mut vals = vec![0.0; 18];
-        c.hs_values(&mut vals);
-        let (d, rest) = vals.split_at(6);
-        let (u, v) = rest.split_at(6);
+        let (d, rest) = vals.split_at_mut(6);
+        let (u, v) = rest.split_at_mut(6);
+        c.sparse_expansion(d, u, v);
         for i in 0..6 {
             for j in 0..6 {
                 let diag = if i == j { d[i] } else { 0.0 };
@@ -336,5 +360,9 @@ mod tests {
         assert!((soc_step(&x, &d, 10.0) - 1.0).abs() < 1e-14);
         let d = [1.0, 0.5];
         assert_eq!(soc_step(&x, &d, 10.0), 10.0);
+        // A double root (direction along the axis) must still stop at the boundary.
+        let x = [0.5, 0.0];
+        let d = [-1.0, 0.0];
+        assert!((soc_step(&x, &d, 10.0) - 0.5).abs() < 1e-14);
     }
 }
