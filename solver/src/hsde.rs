@@ -25,6 +25,9 @@ use crate::settings::Settings;
 use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
 use std::time::Instant;
 
+/// Iterations without a new best iterate after which the method stops.
+const STALL_ITERATIONS: u32 = 10;
+
 /// The iterate `(x, z, s, τ, κ)` of the embedding (in scaled data).
 #[derive(Debug, Clone)]
 struct Variables {
@@ -262,6 +265,7 @@ impl Solver {
         let mut iter: u32 = 0;
         let mut info = Info::default();
         let mut best_info: Option<Info> = None;
+        let mut stalled = 0u32;
 
         if self.settings.verbose {
             eprintln!(
@@ -315,6 +319,15 @@ impl Solver {
             if self.is_better(&info, best_info.as_ref()) {
                 self.best.copy_from(&self.vars);
                 best_info = Some(info);
+                stalled = 0;
+            } else if let Some(best) = best_info.filter(|b| self.is_optimal(b, true)) {
+                // Past the numerical floor the iterates only get worse: stop
+                // and fall back to the best one (reduced tolerances below).
+                stalled += 1;
+                if stalled >= STALL_ITERATIONS || score(&info) > 100.0 * score(&best) {
+                    status = Status::InsufficientProgress;
+                    break;
+                }
             }
             if iter >= self.settings.max_iter {
                 status = Status::MaxIterations;
@@ -504,7 +517,10 @@ impl Solver {
             primal: rz / (1.0f64).max(self.norm_b + norm_x + norm_s),
             dual: rx / (1.0f64).max(self.norm_c + norm_x + norm_y),
             gap_abs,
-            gap_rel: gap_abs / (1.0f64).max(pobj.abs().min(dobj.abs())),
+            // Relative to the objective the user sees (with its constant), so a
+            // constant that cancels most of ½xᵀPx + cᵀx does not loosen the test.
+            gap_rel: gap_abs
+                / (1.0f64).max((pobj + self.data.obj_constant).abs().min((dobj + self.data.obj_constant).abs())),
         };
         Info {
             pobj,
@@ -516,29 +532,33 @@ impl Solver {
     }
 
     fn is_better(&self, a: &Info, b: Option<&Info>) -> bool {
-        let score = |i: &Info| i.res.primal.max(i.res.dual).max(i.res.gap_rel.min(i.res.gap_abs));
         match b {
             None => score(a).is_finite(),
             Some(b) => score(a) < score(b) || !score(b).is_finite(),
         }
     }
 
+    /// Optimality test at the full (or reduced) tolerances.
+    fn is_optimal(&self, info: &Info, reduced: bool) -> bool {
+        let s = &self.settings;
+        let (eps_abs, eps_rel, eps_feas) = if reduced {
+            (s.reduced_eps_abs, s.reduced_eps_rel, s.reduced_eps_feas)
+        } else {
+            (s.eps_abs, s.eps_rel, s.eps_feas)
+        };
+        let r = &info.res;
+        (r.gap_abs < eps_abs || r.gap_rel < eps_rel) && r.primal < eps_feas && r.dual < eps_feas
+    }
+
     /// Full (or reduced) termination test: optimality, then certificates.
     fn check_termination(&self, info: &Info, reduced: bool) -> Option<Status> {
         let s = &self.settings;
-        let (eps_abs, eps_rel, eps_feas, inf_abs, inf_rel) = if reduced {
-            (
-                s.reduced_eps_abs,
-                s.reduced_eps_rel,
-                s.reduced_eps_feas,
-                s.reduced_eps_infeas_abs,
-                s.reduced_eps_infeas_rel,
-            )
+        let (inf_abs, inf_rel) = if reduced {
+            (s.reduced_eps_infeas_abs, s.reduced_eps_infeas_rel)
         } else {
-            (s.eps_abs, s.eps_rel, s.eps_feas, s.eps_infeas_abs, s.eps_infeas_rel)
+            (s.eps_infeas_abs, s.eps_infeas_rel)
         };
-        let r = &info.res;
-        if (r.gap_abs < eps_abs || r.gap_rel < eps_rel) && r.primal < eps_feas && r.dual < eps_feas {
+        if self.is_optimal(info, reduced) {
             return Some(if reduced { Status::AlmostSolved } else { Status::Solved });
         }
         let eq = &self.equil;
@@ -607,9 +627,9 @@ impl Solver {
     /// With `K[x₁; z₁] = [−c; b]` and `K[x₂; z₂] = [−dx; −dz + Wᵀ(λ \ ds)]`:
     /// `Δx = x₂ + Δτ·x₁`, `Δz = z₂ + Δτ·z₁`, `Δs = −Wᵀ(λ \ ds) − WᵀWΔz`,
     /// `Δκ = −(dκ + κΔτ)/τ`, and, with `ξ = x/τ`,
-    /// `Δτ = (dτ − dκ/τ + (c + 2Pξ)ᵀx₂ + bᵀz₂) / ((x₁ − ξ)ᵀP(x₁ − ξ) + z₁ᵀWᵀWz₁ + κ/τ)`
-    /// (the denominator is written in the form that is positive by
-    /// construction, as in Clarabel).
+    /// `Δτ = (dτ − dκ/τ + (c + 2Pξ)ᵀx₂ + bᵀz₂) / (κ/τ − cᵀx₁ − bᵀz₁ + ξᵀPξ − 2ξᵀPx₁)`
+    /// (the denominator equals `(x₁ − ξ)ᵀP(x₁ − ξ) + z₁ᵀWᵀWz₁ + κ/τ > 0` in
+    /// exact arithmetic).
     fn compute_step(&mut self, eta: f64, dkappa: f64) -> bool {
         let n = self.data.n();
         let tau = self.vars.tau;
@@ -631,14 +651,17 @@ impl Solver {
         for j in 0..n {
             num += (self.c[j] + 2.0 * self.res.px[j] / tau) * x2[j];
         }
-        // Denominator: (x₁ − ξ)ᵀP(x₁ − ξ) + z₁ᵀHz₁ + κ/τ.
+        // Denominator: κ/τ − cᵀx₁ − bᵀz₁ + ξᵀPξ − 2ξᵀPx₁, formed from the
+        // computed (x₁, z₁) directly rather than through the identity
+        // cᵀx₁ + bᵀz₁ = −x₁ᵀPx₁ − z₁ᵀHz₁: the direct form stays consistent
+        // with the equations the step actually satisfies when the KKT solve
+        // is only approximately exact, which matters in the last iterations.
         for j in 0..n {
-            self.work_n[j] = x1[j] - self.vars.x[j] / tau;
+            self.work_n[j] = self.vars.x[j] / tau;
         }
-        let quad = self.p.quad_form_upper(&self.work_n).max(0.0);
+        let xi_p_xi = self.res.xpx / (tau * tau);
+        let den = kappa / tau - dot(&self.c, x1) - dot(&self.b, z1) + xi_p_xi - 2.0 * dot(&self.res.px, x1) / tau;
         let mut hz = std::mem::take(&mut self.work_z);
-        self.cones.mul_hs(&mut hz, z1);
-        let den = quad + dot(z1, &hz) + kappa / tau;
         let dtau = num / den;
         for j in 0..n {
             self.step.x[j] = x2[j] + dtau * x1[j];
@@ -724,6 +747,12 @@ impl Solver {
             certificate,
         }
     }
+}
+
+/// Distance from optimality used to rank iterates: the worst of the relative
+/// residuals and the (absolute or relative) gap.
+fn score(i: &Info) -> f64 {
+    i.res.primal.max(i.res.dual).max(i.res.gap_rel.min(i.res.gap_abs))
 }
 
 fn check_update(v: &[f64], expected: usize, what: &'static str) -> Result<(), ProblemError> {

@@ -106,8 +106,14 @@ impl QuasiDefiniteLdl for FaerLdl {
                 stack,
                 Spec::<LdltParams, f64>::default(),
             )
-            .map(|_| ())
-            .map_err(|e| format!("{e:?}"))
+            .map_err(|e| format!("{e:?}"))?;
+        // Without pivoting, small accepted pivots can make the factor grow
+        // without bound; report that rather than solving with it.
+        if self.l_values.iter().all(|v| v.is_finite()) {
+            Ok(())
+        } else {
+            Err("non-finite LDLᵀ factor".into())
+        }
     }
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) {
@@ -117,6 +123,9 @@ impl QuasiDefiniteLdl for FaerLdl {
         ldl.solve_in_place_with_conj(Conj::No, MatMut::from_column_major_slice_mut(rhs, n, 1), self.par, stack);
     }
 }
+
+/// Factorization attempts, each with 100× the previous static regularization.
+const REG_RETRIES: usize = 4;
 
 /// How one KKT entry is refreshed from the cone scaling values.
 #[derive(Debug, Clone, Copy)]
@@ -338,19 +347,38 @@ impl KktSystem {
         for &(pos, v) in &self.const_entries {
             self.values[pos] = v;
         }
+        self.static_reg = 0.0;
+        if self.values.iter().any(|v| !v.is_finite()) {
+            return Err("non-finite KKT entry".into());
+        }
         let max_diag = self
             .diag_pos
             .iter()
             .fold(0.0f64, |acc, &pos| acc.max(self.values[pos].abs()));
-        self.static_reg = settings.static_reg_constant + settings.static_reg_proportional * max_diag;
+        let mut reg = settings.static_reg_constant + settings.static_reg_proportional * max_diag;
+        // If the factorization breaks down, retry with a larger static
+        // regularization; iterative refinement against the unregularized
+        // matrix recovers the accuracy.
+        let mut result = Err(String::new());
+        for _ in 0..REG_RETRIES {
+            self.apply_static_reg(reg);
+            result = self
+                .ldl
+                .factor(&self.values, &self.signs, settings.dynamic_reg_eps, settings.dynamic_reg_delta);
+            if result.is_ok() {
+                break;
+            }
+            reg *= 100.0;
+        }
+        result
+    }
+
+    /// Sets the static regularization to `reg` (replacing the previous one).
+    fn apply_static_reg(&mut self, reg: f64) {
         for (i, &pos) in self.diag_pos.iter().enumerate() {
-            self.values[pos] += f64::from(self.signs[i]) * self.static_reg;
+            self.values[pos] += f64::from(self.signs[i]) * (reg - self.static_reg);
         }
-        if self.values.iter().any(|v| !v.is_finite()) {
-            return Err("non-finite KKT entry".into());
-        }
-        self.ldl
-            .factor(&self.values, &self.signs, settings.dynamic_reg_eps, settings.dynamic_reg_delta)
+        self.static_reg = reg;
     }
 
     /// `y ← K₀ x` with `K₀` the matrix without static regularization.
