@@ -18,8 +18,8 @@
 //! * **MPS / QPS** ([`parse_mps`], extensions `.mps`, `.qps`): fixed and free
 //!   MPS with the QPS extensions `QUADOBJ` and `QMATRIX`. Rows `l ≤ aᵀx ≤ u`
 //!   and bounds `l ≤ x ≤ u` become, in this order, one
-//!   [`SupportedCone::Zero`] block (equality rows, then fixed variables) and
-//!   one [`SupportedCone::Nonnegative`] block (for each row with finite
+//!   [`SupportedCone::Zero`](crate::SupportedCone::Zero) block (equality rows, then fixed variables) and
+//!   one [`SupportedCone::Nonnegative`](crate::SupportedCone::Nonnegative) block (for each row with finite
 //!   bounds in file order `−aᵀx + s = −l` then `aᵀx + s = u`, then the same
 //!   for the variable bounds). See [`mps`] for the conventions (objective
 //!   constant, `OBJSENSE MAX`, negative upper bounds, multiple RHS sets).
