@@ -439,7 +439,12 @@ mod tests {
         let e = CscMatrix::from_triplets(2, 2, &[0, 5], &[0, 1], &[1.0, 1.0]).unwrap_err();
         assert!(matches!(
             e,
-            ProblemError::IndexOutOfRange { entry: 1, row: 5, col: 1, .. }
+            ProblemError::IndexOutOfRange {
+                entry: 1,
+                row: 5,
+                col: 1,
+                ..
+            }
         ));
     }
 

@@ -72,7 +72,10 @@ pub fn equilibrate(
     if !settings.equilibrate_enable {
         return eq;
     }
-    let (smin, smax) = (settings.equilibrate_min_scaling, settings.equilibrate_max_scaling);
+    let (smin, smax) = (
+        settings.equilibrate_min_scaling,
+        settings.equilibrate_max_scaling,
+    );
     let mut dn = vec![0.0; n];
     let mut en = vec![0.0; m];
     let mut at_rows = vec![0.0; n];
@@ -104,7 +107,11 @@ pub fn equilibrate(
     // Cost scaling: bring the larger of mean column norm of P and ‖c‖∞ to one.
     dn.fill(0.0);
     p.col_norms_inf(&mut dn, true);
-    let mean_p = if n > 0 { dn.iter().sum::<f64>() / n as f64 } else { 0.0 };
+    let mean_p = if n > 0 {
+        dn.iter().sum::<f64>() / n as f64
+    } else {
+        0.0
+    };
     let norm_c = c.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
     let ks = limit_scaling(mean_p.max(norm_c), smin, smax);
     let k = ks * ks;
@@ -154,7 +161,8 @@ mod tests {
     #[test]
     fn soc_rows_share_one_scaling() {
         let mut p = CscMatrix::zeros(3, 3);
-        let mut a = CscMatrix::from_triplets(3, 3, &[0, 1, 2], &[0, 1, 2], &[1.0, 100.0, 0.01]).unwrap();
+        let mut a =
+            CscMatrix::from_triplets(3, 3, &[0, 1, 2], &[0, 1, 2], &[1.0, 100.0, 0.01]).unwrap();
         let mut c = vec![1.0; 3];
         let mut b = vec![0.0; 3];
         let cones = CompositeCone::new(&[SupportedCone::SecondOrder(3)]);

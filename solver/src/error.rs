@@ -81,7 +81,9 @@ pub enum ProblemError {
         reason: String,
     },
     /// A triplet index is out of range.
-    #[error("entry {entry} of {matrix} at row {row}, column {col} is outside the {rows}x{cols} matrix")]
+    #[error(
+        "entry {entry} of {matrix} at row {row}, column {col} is outside the {rows}x{cols} matrix"
+    )]
     IndexOutOfRange {
         /// Which matrix.
         matrix: MatrixName,
@@ -131,7 +133,9 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// The file extension is not one of the supported formats.
-    #[error("unknown problem format for {path}: expected .mps, .qps, .cbf or .json (optionally .gz)")]
+    #[error(
+        "unknown problem format for {path}: expected .mps, .qps, .cbf or .json (optionally .gz)"
+    )]
     UnknownFormat {
         /// The path.
         path: String,

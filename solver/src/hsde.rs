@@ -89,7 +89,6 @@ struct Info {
     pobj: f64,
     dobj: f64,
     res: Residuals,
-    mu: f64,
     step: f64,
 }
 
@@ -293,7 +292,7 @@ impl Solver {
         while status == Status::Unsolved {
             self.compute_residuals();
             let mu = self.mu();
-            info = self.compute_info(mu, info.step);
+            info = self.compute_info(info.step);
             if self.settings.verbose {
                 eprintln!(
                     "{:>4}  {:>13.6e}  {:>13.6e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>7.3}",
@@ -393,13 +392,16 @@ impl Solver {
         // Fall back to the reduced tolerances, on the best iterate seen.
         if matches!(
             status,
-            Status::MaxIterations | Status::TimeLimit | Status::NumericalError | Status::InsufficientProgress
+            Status::MaxIterations
+                | Status::TimeLimit
+                | Status::NumericalError
+                | Status::InsufficientProgress
         ) {
             if let Some(bi) = best_info {
                 if self.is_better(&bi, Some(&info)) || !all_finite(&self.vars) {
                     self.vars.copy_from(&self.best);
                     self.compute_residuals();
-                    info = self.compute_info(self.mu(), info.step);
+                    info = self.compute_info(info.step);
                 }
             }
             if let Some(s) = self.check_termination(&info, true) {
@@ -437,7 +439,11 @@ impl Solver {
     fn initialize(&mut self) -> bool {
         let n = self.data.n();
         self.cones.set_identity_scaling();
-        if self.kkt.update_and_factor(&self.cones, &self.settings).is_err() {
+        if self
+            .kkt
+            .update_and_factor(&self.cones, &self.settings)
+            .is_err()
+        {
             return false;
         }
         let mut sol = std::mem::take(&mut self.sol);
@@ -478,7 +484,8 @@ impl Solver {
     }
 
     fn mu(&self) -> f64 {
-        (dot(&self.vars.s, &self.vars.z) + self.vars.tau * self.vars.kappa) / (self.cones.degree() as f64 + 1.0)
+        (dot(&self.vars.s, &self.vars.z) + self.vars.tau * self.vars.kappa)
+            / (self.cones.degree() as f64 + 1.0)
     }
 
     fn compute_residuals(&mut self) {
@@ -500,7 +507,7 @@ impl Solver {
     }
 
     /// Objectives and relative residuals in the original data, at `x/τ` etc.
-    fn compute_info(&self, mu: f64, step: f64) -> Info {
+    fn compute_info(&self, step: f64) -> Info {
         let eq = &self.equil;
         let tau = self.vars.tau;
         let k = eq.c_scale;
@@ -520,13 +527,16 @@ impl Solver {
             // Relative to the objective the user sees (with its constant), so a
             // constant that cancels most of ½xᵀPx + cᵀx does not loosen the test.
             gap_rel: gap_abs
-                / (1.0f64).max((pobj + self.data.obj_constant).abs().min((dobj + self.data.obj_constant).abs())),
+                / (1.0f64).max(
+                    (pobj + self.data.obj_constant)
+                        .abs()
+                        .min((dobj + self.data.obj_constant).abs()),
+                ),
         };
         Info {
             pobj,
             dobj,
             res,
-            mu,
             step,
         }
     }
@@ -559,7 +569,11 @@ impl Solver {
             (s.eps_infeas_abs, s.eps_infeas_rel)
         };
         if self.is_optimal(info, reduced) {
-            return Some(if reduced { Status::AlmostSolved } else { Status::Solved });
+            return Some(if reduced {
+                Status::AlmostSolved
+            } else {
+                Status::Solved
+            });
         }
         let eq = &self.equil;
         // Primal infeasibility: bᵀy < 0 and ‖Aᵀy‖ ≤ ε·(−bᵀy), y = Ez (a ray).
@@ -635,7 +649,8 @@ impl Solver {
         let tau = self.vars.tau;
         let kappa = self.vars.kappa;
         let mut offset = std::mem::take(&mut self.work_s);
-        self.cones.delta_s_from_delta_z_offset(&mut offset, &self.ds);
+        self.cones
+            .delta_s_from_delta_z_offset(&mut offset, &self.ds);
         for j in 0..n {
             self.rhs[j] = -eta * self.res.rx[j];
         }
@@ -660,7 +675,8 @@ impl Solver {
             self.work_n[j] = self.vars.x[j] / tau;
         }
         let xi_p_xi = self.res.xpx / (tau * tau);
-        let den = kappa / tau - dot(&self.c, x1) - dot(&self.b, z1) + xi_p_xi - 2.0 * dot(&self.res.px, x1) / tau;
+        let den = kappa / tau - dot(&self.c, x1) - dot(&self.b, z1) + xi_p_xi
+            - 2.0 * dot(&self.res.px, x1) / tau;
         let mut hz = std::mem::take(&mut self.work_z);
         let dtau = num / den;
         for j in 0..n {
@@ -691,13 +707,23 @@ impl Solver {
         if self.step.kappa < 0.0 {
             alpha = alpha.min(-self.vars.kappa / self.step.kappa);
         }
-        let (az, as_) = self
-            .cones
-            .step_length(&self.step.z, &self.step.s, &self.vars.z, &self.vars.s, alpha);
+        let (az, as_) = self.cones.step_length(
+            &self.step.z,
+            &self.step.s,
+            &self.vars.z,
+            &self.vars.s,
+            alpha,
+        );
         alpha.min(az).min(as_).max(0.0)
     }
 
-    fn make_solution(&self, status: Status, iterations: u32, info: &Info, timings: Timings) -> Solution {
+    fn make_solution(
+        &self,
+        status: Status,
+        iterations: u32,
+        info: &Info,
+        timings: Timings,
+    ) -> Solution {
         let eq = &self.equil;
         let v = &self.vars;
         let n = self.data.n();
@@ -752,7 +778,10 @@ impl Solver {
 /// Distance from optimality used to rank iterates: the worst of the relative
 /// residuals and the (absolute or relative) gap.
 fn score(i: &Info) -> f64 {
-    i.res.primal.max(i.res.dual).max(i.res.gap_rel.min(i.res.gap_abs))
+    i.res
+        .primal
+        .max(i.res.dual)
+        .max(i.res.gap_rel.min(i.res.gap_abs))
 }
 
 fn check_update(v: &[f64], expected: usize, what: &'static str) -> Result<(), ProblemError> {
@@ -799,5 +828,7 @@ fn inf_norm(v: &[f64]) -> f64 {
 /// `‖diag(d)·v‖∞`.
 #[inline]
 fn scaled_inf_norm(v: &[f64], d: &[f64]) -> f64 {
-    v.iter().zip(d).fold(0.0f64, |acc, (x, s)| acc.max((x * s).abs()))
+    v.iter()
+        .zip(d)
+        .fold(0.0f64, |acc, (x, s)| acc.max((x * s).abs()))
 }

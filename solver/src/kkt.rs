@@ -24,7 +24,8 @@ use crate::settings::Settings;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
 use faer::sparse::linalg::cholesky::{
-    factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky, SymmetricOrdering,
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky,
+    SymmetricOrdering,
 };
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side, Spec};
@@ -35,7 +36,13 @@ pub trait QuasiDefiniteLdl: Send + Sync {
     /// Numeric factorization of the matrix with the stored pattern and
     /// `values`. Pivots whose sign differs from `signs` or whose magnitude is
     /// below `reg_eps` are replaced by `±reg_delta`.
-    fn factor(&mut self, values: &[f64], signs: &[i8], reg_eps: f64, reg_delta: f64) -> Result<(), String>;
+    fn factor(
+        &mut self,
+        values: &[f64],
+        signs: &[i8],
+        reg_eps: f64,
+        reg_delta: f64,
+    ) -> Result<(), String>;
     /// Solves `LDLᵀx = rhs` in place.
     fn solve_in_place(&mut self, rhs: &mut [f64]);
 }
@@ -67,8 +74,9 @@ impl FaerLdl {
         let req = symbolic
             .factorize_numeric_ldlt_scratch::<f64>(par, Spec::<LdltParams, f64>::default())
             .or(symbolic.solve_in_place_scratch::<f64>(1, par));
-        let mem = MemBuffer::try_new(req)
-            .map_err(|_| SolverError::LinearSolver("out of memory for factorization workspace".into()))?;
+        let mem = MemBuffer::try_new(req).map_err(|_| {
+            SolverError::LinearSolver("out of memory for factorization workspace".into())
+        })?;
         let l_values = vec![0.0; symbolic.len_val()];
         Ok(FaerLdl {
             n,
@@ -88,8 +96,15 @@ impl FaerLdl {
 }
 
 impl QuasiDefiniteLdl for FaerLdl {
-    fn factor(&mut self, values: &[f64], signs: &[i8], reg_eps: f64, reg_delta: f64) -> Result<(), String> {
-        let sym = SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.colptr, None, &self.rowval);
+    fn factor(
+        &mut self,
+        values: &[f64],
+        signs: &[i8],
+        reg_eps: f64,
+        reg_delta: f64,
+    ) -> Result<(), String> {
+        let sym =
+            SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.colptr, None, &self.rowval);
         let mat = SparseColMatRef::new(sym, values);
         let stack = MemStack::new(&mut self.mem);
         self.symbolic
@@ -120,7 +135,12 @@ impl QuasiDefiniteLdl for FaerLdl {
         let n = rhs.len();
         let ldl = LdltRef::<usize, f64>::new(&self.symbolic, &self.l_values);
         let stack = MemStack::new(&mut self.mem);
-        ldl.solve_in_place_with_conj(Conj::No, MatMut::from_column_major_slice_mut(rhs, n, 1), self.par, stack);
+        ldl.solve_in_place_with_conj(
+            Conj::No,
+            MatMut::from_column_major_slice_mut(rhs, n, 1),
+            self.par,
+            stack,
+        );
     }
 }
 
@@ -265,7 +285,11 @@ impl KktSystem {
                 Src::P(k) => p_map[k] = pos,
                 Src::A(k) => a_map[k] = pos,
                 Src::Diag => diag_pos[i] = pos,
-                Src::Hs(off, sign) => hs_entries.push(HsEntry { pos, offset: off, sign }),
+                Src::Hs(off, sign) => hs_entries.push(HsEntry {
+                    pos,
+                    offset: off,
+                    sign,
+                }),
                 Src::Const(v) => const_entries.push((pos, v)),
             }
         }
@@ -336,7 +360,11 @@ impl KktSystem {
     }
 
     /// Writes `H` from the cones' current scaling, regularizes and factors.
-    pub fn update_and_factor(&mut self, cones: &CompositeCone, settings: &Settings) -> Result<(), String> {
+    pub fn update_and_factor(
+        &mut self,
+        cones: &CompositeCone,
+        settings: &Settings,
+    ) -> Result<(), String> {
         for (block, &(off, len)) in cones.blocks.iter().zip(&self.hs_blocks) {
             block.inner().hs_values(&mut self.hs_work[off..off + len]);
         }
@@ -362,9 +390,12 @@ impl KktSystem {
         let mut result = Err(String::new());
         for _ in 0..REG_RETRIES {
             self.apply_static_reg(reg);
-            result = self
-                .ldl
-                .factor(&self.values, &self.signs, settings.dynamic_reg_eps, settings.dynamic_reg_delta);
+            result = self.ldl.factor(
+                &self.values,
+                &self.signs,
+                settings.dynamic_reg_eps,
+                settings.dynamic_reg_delta,
+            );
             if result.is_ok() {
                 break;
             }

@@ -33,6 +33,8 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Index loops mirror the formulas (several arrays indexed together).
+#![allow(clippy::needless_range_loop)]
 
 pub mod cones;
 pub mod csc;

@@ -72,7 +72,13 @@ impl ProblemData {
         b: Vec<f64>,
         cones: Vec<SupportedCone>,
     ) -> Result<Self, ProblemError> {
-        Self::new(p.map(CscMatrix::from_sprs), c, CscMatrix::from_sprs(a), b, cones)
+        Self::new(
+            p.map(CscMatrix::from_sprs),
+            c,
+            CscMatrix::from_sprs(a),
+            b,
+            cones,
+        )
     }
 
     /// Number of variables.

@@ -140,7 +140,7 @@ impl Settings {
             ("equilibrate_max_scaling", self.equilibrate_max_scaling),
         ];
         for (name, v) in positive {
-            if !(v > 0.0) {
+            if v.is_nan() || v <= 0.0 {
                 return Err(SolverError::Settings {
                     name,
                     reason: format!("must be positive, got {v}"),

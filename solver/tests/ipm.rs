@@ -1,8 +1,10 @@
 //! Interior-point method: known solutions, planted-KKT random problems,
 //! infeasibility certificates, data updates and bad input.
+#![allow(clippy::needless_range_loop)]
 
 use lpgd_solver::{
-    Certificate, CscMatrix, ProblemData, ProblemError, Settings, Solver, SolverError, Status, SupportedCone,
+    Certificate, CscMatrix, ProblemData, ProblemError, Settings, Solver, SolverError, Status,
+    SupportedCone,
 };
 use proptest::prelude::*;
 
@@ -30,10 +32,21 @@ fn lp_with_known_solution() {
     let a = dense_to_csc(
         4,
         2,
-        &[vec![1.0, 2.0], vec![3.0, 1.0], vec![-1.0, 0.0], vec![0.0, -1.0]],
+        &[
+            vec![1.0, 2.0],
+            vec![3.0, 1.0],
+            vec![-1.0, 0.0],
+            vec![0.0, -1.0],
+        ],
     );
-    let prob = ProblemData::new(None, vec![-1.0, -1.0], a, vec![4.0, 6.0, 0.0, 0.0], vec![SupportedCone::Nonnegative(4)])
-        .unwrap();
+    let prob = ProblemData::new(
+        None,
+        vec![-1.0, -1.0],
+        a,
+        vec![4.0, 6.0, 0.0, 0.0],
+        vec![SupportedCone::Nonnegative(4)],
+    )
+    .unwrap();
     let sol = solve(prob);
     assert_eq!(sol.status, Status::Solved);
     assert!((sol.objective + 2.8).abs() < 1e-7);
@@ -47,7 +60,14 @@ fn qp_with_known_solution() {
     // minimize ½(x² + y²) − x − y s.t. x + y = 1 → x = y = ½, objective −0.75.
     let p = CscMatrix::identity(2);
     let a = dense_to_csc(1, 2, &[vec![1.0, 1.0]]);
-    let prob = ProblemData::new(Some(p), vec![-1.0, -1.0], a, vec![1.0], vec![SupportedCone::Zero(1)]).unwrap();
+    let prob = ProblemData::new(
+        Some(p),
+        vec![-1.0, -1.0],
+        a,
+        vec![1.0],
+        vec![SupportedCone::Zero(1)],
+    )
+    .unwrap();
     let sol = solve(prob);
     assert_eq!(sol.status, Status::Solved);
     assert!((sol.objective + 0.75).abs() < 1e-8);
@@ -60,11 +80,21 @@ fn socp_with_known_solution() {
     // minimize t s.t. ‖(x − 1, y − 2)‖ ≤ t → t = 0 at (1, 2); with x = 0 fixed, t = √(1 + 0) … use
     // minimize −x − y s.t. ‖(x, y)‖ ≤ 1 → x = y = 1/√2, objective −√2.
     let a = dense_to_csc(3, 2, &[vec![0.0, 0.0], vec![-1.0, 0.0], vec![0.0, -1.0]]);
-    let prob = ProblemData::new(None, vec![-1.0, -1.0], a, vec![1.0, 0.0, 0.0], vec![SupportedCone::SecondOrder(3)])
-        .unwrap();
+    let prob = ProblemData::new(
+        None,
+        vec![-1.0, -1.0],
+        a,
+        vec![1.0, 0.0, 0.0],
+        vec![SupportedCone::SecondOrder(3)],
+    )
+    .unwrap();
     let sol = solve(prob);
     assert_eq!(sol.status, Status::Solved);
-    assert!((sol.objective + 2f64.sqrt()).abs() < 1e-7, "{}", sol.objective);
+    assert!(
+        (sol.objective + 2f64.sqrt()).abs() < 1e-7,
+        "{}",
+        sol.objective
+    );
     assert!((sol.x[0] - 0.5f64.sqrt()).abs() < 1e-6);
 }
 
@@ -84,7 +114,14 @@ fn large_soc_uses_sparse_expansion() {
     let a = CscMatrix::from_triplets(n + 1, n, &rows, &cols, &vals).unwrap();
     let mut b = vec![0.0; n + 1];
     b[0] = 1.0;
-    let prob = ProblemData::new(None, c.clone(), a, b, vec![SupportedCone::SecondOrder(n + 1)]).unwrap();
+    let prob = ProblemData::new(
+        None,
+        c.clone(),
+        a,
+        b,
+        vec![SupportedCone::SecondOrder(n + 1)],
+    )
+    .unwrap();
     let sol = solve(prob);
     assert_eq!(sol.status, Status::Solved);
     let norm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -94,7 +131,14 @@ fn large_soc_uses_sparse_expansion() {
 #[test]
 fn objective_constant_is_reported() {
     let a = dense_to_csc(1, 1, &[vec![-1.0]]);
-    let mut prob = ProblemData::new(None, vec![1.0], a, vec![-2.0], vec![SupportedCone::Nonnegative(1)]).unwrap();
+    let mut prob = ProblemData::new(
+        None,
+        vec![1.0],
+        a,
+        vec![-2.0],
+        vec![SupportedCone::Nonnegative(1)],
+    )
+    .unwrap();
     prob.obj_constant = 10.0;
     let sol = solve(prob);
     assert!((sol.objective - 12.0).abs() < 1e-7);
@@ -110,7 +154,9 @@ struct Planted {
 }
 
 fn plant(seed: u64, n: usize, cones: &[SupportedCone], quadratic: bool) -> Planted {
-    let mut rng = Lcg(seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407));
+    let mut rng = Lcg(seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407));
     let m: usize = cones.iter().map(|c| c.dim()).sum();
     // A: dense-ish random with ~50% density.
     let mut ad = vec![vec![0.0; n]; m];
@@ -126,10 +172,13 @@ fn plant(seed: u64, n: usize, cones: &[SupportedCone], quadratic: bool) -> Plant
     let mut pd = vec![vec![0.0; n]; n];
     if quadratic {
         let k = n;
-        let bm: Vec<Vec<f64>> = (0..k).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
+        let bm: Vec<Vec<f64>> = (0..k)
+            .map(|_| (0..n).map(|_| rng.normal()).collect())
+            .collect();
         for i in 0..n {
             for j in i..n {
-                pd[i][j] = (0..k).map(|r| bm[r][i] * bm[r][j]).sum::<f64>() + if i == j { 1.0 } else { 0.0 };
+                pd[i][j] = (0..k).map(|r| bm[r][i] * bm[r][j]).sum::<f64>()
+                    + if i == j { 1.0 } else { 0.0 };
             }
         }
     }
@@ -205,7 +254,10 @@ fn plant(seed: u64, n: usize, cones: &[SupportedCone], quadratic: bool) -> Plant
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 11
     }
     fn uniform(&mut self) -> f64 {
@@ -267,14 +319,22 @@ fn primal_infeasible_certificate_verifies() {
         let mut rng = Lcg(seed + 100);
         let (k, n) = (4, 3);
         // B x ≤ b1 and −B x ≤ b2 with b1 + b2 < 0 in the first row.
-        let bm: Vec<Vec<f64>> = (0..k).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
+        let bm: Vec<Vec<f64>> = (0..k)
+            .map(|_| (0..n).map(|_| rng.normal()).collect())
+            .collect();
         let mut ad = bm.clone();
         ad.extend(bm.iter().map(|r| r.iter().map(|v| -v).collect::<Vec<_>>()));
         let a = dense_to_csc(2 * k, n, &ad);
         let mut b: Vec<f64> = (0..2 * k).map(|_| rng.uniform() + 1.0).collect();
         b[k] = -b[0] - 0.5;
-        let prob = ProblemData::new(None, vec![1.0; n], a.clone(), b.clone(), vec![SupportedCone::Nonnegative(2 * k)])
-            .unwrap();
+        let prob = ProblemData::new(
+            None,
+            vec![1.0; n],
+            a.clone(),
+            b.clone(),
+            vec![SupportedCone::Nonnegative(2 * k)],
+        )
+        .unwrap();
         let sol = solve(prob);
         assert_eq!(sol.status, Status::PrimalInfeasible, "seed {seed}");
         let Some(Certificate::PrimalInfeasible { y }) = sol.certificate else {
@@ -297,7 +357,9 @@ fn dual_infeasible_certificate_verifies() {
         let d: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
         let dd: f64 = d.iter().map(|v| v * v).sum();
         // Rows with a_i·d ≤ 0 so that x = t·d stays feasible for t → ∞.
-        let mut ad: Vec<Vec<f64>> = (0..m).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
+        let mut ad: Vec<Vec<f64>> = (0..m)
+            .map(|_| (0..n).map(|_| rng.normal()).collect())
+            .collect();
         for row in ad.iter_mut() {
             let ad_: f64 = row.iter().zip(&d).map(|(u, v)| u * v).sum();
             let shift = (ad_.max(0.0) + 0.1) / dd;
@@ -307,8 +369,14 @@ fn dual_infeasible_certificate_verifies() {
         }
         let a = dense_to_csc(m, n, &ad);
         let c: Vec<f64> = d.iter().map(|v| -v).collect();
-        let prob = ProblemData::new(None, c.clone(), a.clone(), vec![1.0; m], vec![SupportedCone::Nonnegative(m)])
-            .unwrap();
+        let prob = ProblemData::new(
+            None,
+            c.clone(),
+            a.clone(),
+            vec![1.0; m],
+            vec![SupportedCone::Nonnegative(m)],
+        )
+        .unwrap();
         let sol = solve(prob);
         assert_eq!(sol.status, Status::DualInfeasible, "seed {seed}");
         let Some(Certificate::DualInfeasible { x, .. }) = sol.certificate else {
@@ -324,7 +392,12 @@ fn dual_infeasible_certificate_verifies() {
 
 #[test]
 fn data_updates_resolve_without_new_symbolic_analysis() {
-    let planted = plant(7, 6, &[SupportedCone::Zero(2), SupportedCone::Nonnegative(5)], true);
+    let planted = plant(
+        7,
+        6,
+        &[SupportedCone::Zero(2), SupportedCone::Nonnegative(5)],
+        true,
+    );
     let mut solver = Solver::new(planted.prob.clone(), Settings::default()).unwrap();
     let first = solver.solve();
     assert_eq!(first.status, Status::Solved);
@@ -355,11 +428,17 @@ fn data_updates_resolve_without_new_symbolic_analysis() {
 #[test]
 fn limits_are_honoured() {
     let planted = plant(3, 8, &[SupportedCone::Nonnegative(10)], true);
-    let settings = Settings { max_iter: 2, ..Settings::default() };
+    let settings = Settings {
+        max_iter: 2,
+        ..Settings::default()
+    };
     let sol = Solver::new(planted.prob.clone(), settings).unwrap().solve();
     assert_eq!(sol.status, Status::MaxIterations);
     assert_eq!(sol.iterations, 2);
-    let settings = Settings { time_limit: 1e-12, ..Settings::default() };
+    let settings = Settings {
+        time_limit: 1e-12,
+        ..Settings::default()
+    };
     let sol = Solver::new(planted.prob, settings).unwrap().solve();
     assert_eq!(sol.status, Status::TimeLimit);
 }
@@ -368,27 +447,101 @@ fn limits_are_honoured() {
 fn validation_errors_name_the_problem() {
     let a = dense_to_csc(2, 2, &[vec![1.0, 0.0], vec![0.0, 1.0]]);
     let cones = vec![SupportedCone::Nonnegative(2)];
-    let e = ProblemData::new(None, vec![1.0; 3], a.clone(), vec![0.0; 2], cones.clone()).unwrap_err();
-    assert!(matches!(e, ProblemError::Dimension { what: "A (columns)", expected: 3, found: 2 }));
-    let e = ProblemData::new(None, vec![1.0; 2], a.clone(), vec![0.0; 3], cones.clone()).unwrap_err();
-    assert!(matches!(e, ProblemError::Dimension { what: "A (rows)", .. }));
-    let e = ProblemData::new(None, vec![1.0, f64::NAN], a.clone(), vec![0.0; 2], cones.clone()).unwrap_err();
-    assert!(matches!(e, ProblemError::NonFiniteVector { vector: "c", index: 1, .. }));
-    let e = ProblemData::new(None, vec![1.0; 2], a.clone(), vec![0.0, f64::INFINITY], cones.clone()).unwrap_err();
-    assert!(matches!(e, ProblemError::NonFiniteVector { vector: "b", index: 1, .. }));
+    let e =
+        ProblemData::new(None, vec![1.0; 3], a.clone(), vec![0.0; 2], cones.clone()).unwrap_err();
+    assert!(matches!(
+        e,
+        ProblemError::Dimension {
+            what: "A (columns)",
+            expected: 3,
+            found: 2
+        }
+    ));
+    let e =
+        ProblemData::new(None, vec![1.0; 2], a.clone(), vec![0.0; 3], cones.clone()).unwrap_err();
+    assert!(matches!(
+        e,
+        ProblemError::Dimension {
+            what: "A (rows)",
+            ..
+        }
+    ));
+    let e = ProblemData::new(
+        None,
+        vec![1.0, f64::NAN],
+        a.clone(),
+        vec![0.0; 2],
+        cones.clone(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ProblemError::NonFiniteVector {
+            vector: "c",
+            index: 1,
+            ..
+        }
+    ));
+    let e = ProblemData::new(
+        None,
+        vec![1.0; 2],
+        a.clone(),
+        vec![0.0, f64::INFINITY],
+        cones.clone(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ProblemError::NonFiniteVector {
+            vector: "b",
+            index: 1,
+            ..
+        }
+    ));
     let lower = dense_to_csc(2, 2, &[vec![1.0, 0.0], vec![1.0, 1.0]]);
-    let e = ProblemData::new(Some(lower), vec![1.0; 2], a.clone(), vec![0.0; 2], cones.clone()).unwrap_err();
-    assert!(matches!(e, ProblemError::PNotUpperTriangular { row: 1, col: 0 }));
-    let e = ProblemData::new(Some(CscMatrix::zeros(2, 3)), vec![1.0; 2], a.clone(), vec![0.0; 2], cones.clone())
-        .unwrap_err();
+    let e = ProblemData::new(
+        Some(lower),
+        vec![1.0; 2],
+        a.clone(),
+        vec![0.0; 2],
+        cones.clone(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ProblemError::PNotUpperTriangular { row: 1, col: 0 }
+    ));
+    let e = ProblemData::new(
+        Some(CscMatrix::zeros(2, 3)),
+        vec![1.0; 2],
+        a.clone(),
+        vec![0.0; 2],
+        cones.clone(),
+    )
+    .unwrap_err();
     assert!(matches!(e, ProblemError::PNotSquare { rows: 2, cols: 3 }));
     let mut bad_a = a.clone();
     bad_a.nzval[1] = f64::NAN;
     let e = ProblemData::new(None, vec![1.0; 2], bad_a, vec![0.0; 2], cones.clone()).unwrap_err();
-    assert!(matches!(e, ProblemError::NonFiniteMatrix { row: 1, col: 1, .. }));
-    let e = ProblemData::new(None, vec![1.0; 2], a.clone(), vec![0.0; 2], vec![SupportedCone::Nonnegative(3)])
-        .unwrap_err();
-    assert!(matches!(e, ProblemError::ConeDimensionSum { cone_rows: 3, a_rows: 2 }));
+    assert!(matches!(
+        e,
+        ProblemError::NonFiniteMatrix { row: 1, col: 1, .. }
+    ));
+    let e = ProblemData::new(
+        None,
+        vec![1.0; 2],
+        a.clone(),
+        vec![0.0; 2],
+        vec![SupportedCone::Nonnegative(3)],
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ProblemError::ConeDimensionSum {
+            cone_rows: 3,
+            a_rows: 2
+        }
+    ));
     let e = ProblemData::new(
         None,
         vec![1.0; 2],
@@ -401,12 +554,24 @@ fn validation_errors_name_the_problem() {
     let mut unsorted = a.clone();
     unsorted.rowval = vec![1, 0];
     unsorted.colptr = vec![0, 2, 2];
-    let e = ProblemData::new(None, vec![1.0; 2], unsorted, vec![0.0; 2], cones.clone()).unwrap_err();
+    let e =
+        ProblemData::new(None, vec![1.0; 2], unsorted, vec![0.0; 2], cones.clone()).unwrap_err();
     assert!(matches!(e, ProblemError::InvalidSparsity { .. }));
     let prob = ProblemData::new(None, vec![1.0; 2], a, vec![0.0; 2], cones).unwrap();
-    let e = Solver::new(prob, Settings { eps_abs: -1.0, ..Settings::default() }).err().unwrap();
-    assert!(matches!(e, SolverError::Settings { name: "eps_abs", .. }));
+    let e = Solver::new(
+        prob,
+        Settings {
+            eps_abs: -1.0,
+            ..Settings::default()
+        },
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(
+        e,
+        SolverError::Settings {
+            name: "eps_abs",
+            ..
+        }
+    ));
 }
-
-
-

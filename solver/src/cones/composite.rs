@@ -68,7 +68,8 @@ impl CompositeCone {
     /// See [`Cone::unit_initialization`].
     pub fn unit_initialization(&self, z: &mut [f64], s: &mut [f64]) {
         for (b, r) in self.blocks.iter().zip(&self.ranges) {
-            b.inner().unit_initialization(&mut z[r.clone()], &mut s[r.clone()]);
+            b.inner()
+                .unit_initialization(&mut z[r.clone()], &mut s[r.clone()]);
         }
     }
 
@@ -90,7 +91,9 @@ impl CompositeCone {
     pub fn update_scaling(&mut self, s: &[f64], z: &[f64], mu: f64) -> bool {
         let mut ok = true;
         for (b, r) in self.blocks.iter_mut().zip(&self.ranges) {
-            ok &= b.inner_mut().update_scaling(&s[r.clone()], &z[r.clone()], mu);
+            ok &= b
+                .inner_mut()
+                .update_scaling(&s[r.clone()], &z[r.clone()], mu);
         }
         ok
     }
@@ -110,7 +113,13 @@ impl CompositeCone {
     }
 
     /// Mehrotra shift blockwise, see [`Cone::combined_ds_shift`].
-    pub fn combined_ds_shift(&mut self, shift: &mut [f64], step_z: &mut [f64], step_s: &mut [f64], sigma_mu: f64) {
+    pub fn combined_ds_shift(
+        &mut self,
+        shift: &mut [f64],
+        step_z: &mut [f64],
+        step_s: &mut [f64],
+        sigma_mu: f64,
+    ) {
         for (b, r) in self.blocks.iter_mut().zip(&self.ranges) {
             b.inner_mut().combined_ds_shift(
                 &mut shift[r.clone()],
@@ -124,13 +133,23 @@ impl CompositeCone {
     /// `out ← Wᵀ(λ \ ds)` blockwise.
     pub fn delta_s_from_delta_z_offset(&mut self, out: &mut [f64], ds: &[f64]) {
         for (b, r) in self.blocks.iter().zip(&self.ranges) {
-            b.inner()
-                .delta_s_from_delta_z_offset(&mut out[r.clone()], &ds[r.clone()], &mut self.work[r.clone()]);
+            b.inner().delta_s_from_delta_z_offset(
+                &mut out[r.clone()],
+                &ds[r.clone()],
+                &mut self.work[r.clone()],
+            );
         }
     }
 
     /// Largest common step lengths `(αz, αs)` over all blocks.
-    pub fn step_length(&self, dz: &[f64], ds: &[f64], z: &[f64], s: &[f64], amax: f64) -> (f64, f64) {
+    pub fn step_length(
+        &self,
+        dz: &[f64],
+        ds: &[f64],
+        z: &[f64],
+        s: &[f64],
+        amax: f64,
+    ) -> (f64, f64) {
         let (mut az, mut as_) = (amax, amax);
         for (b, r) in self.blocks.iter().zip(&self.ranges) {
             let (a, c) = b.inner().step_length(

@@ -44,7 +44,9 @@ impl SupportedCone {
     /// Number of rows of `A` the cone covers.
     pub fn dim(&self) -> usize {
         match *self {
-            SupportedCone::Zero(d) | SupportedCone::Nonnegative(d) | SupportedCone::SecondOrder(d) => d,
+            SupportedCone::Zero(d)
+            | SupportedCone::Nonnegative(d)
+            | SupportedCone::SecondOrder(d) => d,
         }
     }
 
@@ -65,9 +67,9 @@ impl SupportedCone {
             reason: reason.to_string(),
         };
         match *self {
-            SupportedCone::Zero(0) | SupportedCone::Nonnegative(0) | SupportedCone::SecondOrder(0) => {
-                Err(invalid("dimension must be at least 1"))
-            }
+            SupportedCone::Zero(0)
+            | SupportedCone::Nonnegative(0)
+            | SupportedCone::SecondOrder(0) => Err(invalid("dimension must be at least 1")),
             _ => Ok(()),
         }
     }
@@ -132,7 +134,14 @@ pub trait Cone {
     /// `out ← Wᵀ(λ \ ds)`, the offset in `Δs = −Wᵀ(λ \ ds) − WᵀWΔz`.
     fn delta_s_from_delta_z_offset(&self, out: &mut [f64], ds: &[f64], work: &mut [f64]);
     /// Largest `(αz, αs) ≤ α_max` keeping `z + αz·dz` and `s + αs·ds` in the cone.
-    fn step_length(&self, dz: &[f64], ds: &[f64], z: &[f64], s: &[f64], alpha_max: f64) -> (f64, f64);
+    fn step_length(
+        &self,
+        dz: &[f64],
+        ds: &[f64],
+        z: &[f64],
+        s: &[f64],
+        alpha_max: f64,
+    ) -> (f64, f64);
 }
 
 /// One block of the product cone.

@@ -70,7 +70,13 @@ impl Cone for NonnegativeCone {
             *d = l * l;
         }
     }
-    fn combined_ds_shift(&mut self, shift: &mut [f64], step_z: &mut [f64], step_s: &mut [f64], sigma_mu: f64) {
+    fn combined_ds_shift(
+        &mut self,
+        shift: &mut [f64],
+        step_z: &mut [f64],
+        step_s: &mut [f64],
+        sigma_mu: f64,
+    ) {
         for i in 0..self.dim {
             shift[i] = step_s[i] * step_z[i] - sigma_mu;
         }

@@ -133,7 +133,11 @@ pub(crate) fn soc_step(x: &[f64], d: &[f64], amax: f64) -> f64 {
     }
     // The first coordinate must stay nonnegative (exact for directions along
     // the axis, where the quadratic has a double root).
-    let mut alpha = if d[0] < 0.0 { amax.min(-x[0] / d[0]) } else { amax };
+    let mut alpha = if d[0] < 0.0 {
+        amax.min(-x[0] / d[0])
+    } else {
+        amax
+    };
     if disc < 0.0 {
         // No real root, unless the negative value is rounding of a double root.
         if disc < -1e-12 * (b * b + (4.0 * a * c).abs()) {
@@ -252,7 +256,13 @@ impl Cone for SecondOrderCone {
     fn affine_ds(&self, ds: &mut [f64], _s: &[f64]) {
         circ(ds, &self.lambda, &self.lambda);
     }
-    fn combined_ds_shift(&mut self, shift: &mut [f64], step_z: &mut [f64], step_s: &mut [f64], sigma_mu: f64) {
+    fn combined_ds_shift(
+        &mut self,
+        shift: &mut [f64],
+        step_z: &mut [f64],
+        step_s: &mut [f64],
+        sigma_mu: f64,
+    ) {
         self.mul_w(shift, step_z);
         step_z.copy_from_slice(shift);
         self.mul_winv(shift, step_s);
@@ -290,8 +300,12 @@ mod tests {
     }
 
     fn sample(dim: usize) -> (Vec<f64>, Vec<f64>) {
-        let s: Vec<f64> = (0..dim).map(|i| if i == 0 { 3.0 } else { 0.3 * i as f64 - 0.4 }).collect();
-        let z: Vec<f64> = (0..dim).map(|i| if i == 0 { 2.5 } else { 0.5 - 0.2 * i as f64 }).collect();
+        let s: Vec<f64> = (0..dim)
+            .map(|i| if i == 0 { 3.0 } else { 0.3 * i as f64 - 0.4 })
+            .collect();
+        let z: Vec<f64> = (0..dim)
+            .map(|i| if i == 0 { 2.5 } else { 0.5 - 0.2 * i as f64 })
+            .collect();
         (s, z)
     }
 
@@ -306,7 +320,11 @@ mod tests {
         c.mul_winv(&mut b, &s);
         for i in 0..5 {
             assert!((a[i] - b[i]).abs() < 1e-12, "{a:?} vs {b:?}");
-            assert!((a[i] - c.lambda[i]).abs() < 1e-12, "{a:?} vs λ = {:?}", c.lambda);
+            assert!(
+                (a[i] - c.lambda[i]).abs() < 1e-12,
+                "{a:?} vs λ = {:?}",
+                c.lambda
+            );
         }
         // W W⁻¹ = I
         c.mul_winv(&mut b, &s);
@@ -322,7 +340,7 @@ mod tests {
         let mut c = SecondOrderCone::new(6);
         assert!(c.update_scaling(&s, &z, 1.0));
         let h = dense_hs(&c);
-        let mut vals = vec![0.0; 18];
+        let mut vals = [0.0; 18];
         let (d, rest) = vals.split_at_mut(6);
         let (u, v) = rest.split_at_mut(6);
         c.sparse_expansion(d, u, v);

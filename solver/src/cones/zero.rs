@@ -52,7 +52,14 @@ impl Cone for ZeroCone {
     fn delta_s_from_delta_z_offset(&self, out: &mut [f64], _ds: &[f64], _work: &mut [f64]) {
         out.fill(0.0);
     }
-    fn step_length(&self, _dz: &[f64], _ds: &[f64], _z: &[f64], _s: &[f64], amax: f64) -> (f64, f64) {
+    fn step_length(
+        &self,
+        _dz: &[f64],
+        _ds: &[f64],
+        _z: &[f64],
+        _s: &[f64],
+        amax: f64,
+    ) -> (f64, f64) {
         (amax, amax)
     }
 }
