@@ -477,7 +477,7 @@ impl Solver {
         };
         self.sol = sol;
         self.cones.shift_to_cone(&mut self.vars.s);
-        self.cones.shift_to_cone(&mut self.vars.z);
+        self.cones.shift_to_dual_cone(&mut self.vars.z);
         self.vars.tau = 1.0;
         self.vars.kappa = 1.0;
         ok

@@ -80,6 +80,13 @@ impl CompositeCone {
         }
     }
 
+    /// See [`Cone::shift_to_dual_cone`].
+    pub fn shift_to_dual_cone(&self, z: &mut [f64]) {
+        for (b, r) in self.blocks.iter().zip(&self.ranges) {
+            b.inner().shift_to_dual_cone(&mut z[r.clone()]);
+        }
+    }
+
     /// See [`Cone::set_identity_scaling`].
     pub fn set_identity_scaling(&mut self) {
         for b in &mut self.blocks {

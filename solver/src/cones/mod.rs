@@ -106,9 +106,13 @@ pub trait Cone {
     /// Writes the identity `e` into `z` and `s` (zero for the zero cone).
     fn unit_initialization(&self, z: &mut [f64], s: &mut [f64]);
     /// Moves `z` into the interior: `z ← z + (1 − α)e` if its smallest
-    /// eigenvalue `α` is below a small margin (the zero cone sets `z = 0`,
-    /// which lies in both the cone and its dual).
+    /// eigenvalue `α` is below a small margin (the zero cone sets `z = 0`).
     fn shift_to_cone(&self, z: &mut [f64]);
+    /// Moves a dual vector into the interior of the dual cone (the same as
+    /// [`Cone::shift_to_cone`] for self-dual cones).
+    fn shift_to_dual_cone(&self, z: &mut [f64]) {
+        self.shift_to_cone(z);
+    }
     /// Sets `W = I`.
     fn set_identity_scaling(&mut self);
     /// Computes the scaling at an interior pair `(s, z)`; false if the pair

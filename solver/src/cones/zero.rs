@@ -30,6 +30,7 @@ impl Cone for ZeroCone {
     fn shift_to_cone(&self, z: &mut [f64]) {
         z.fill(0.0);
     }
+    fn shift_to_dual_cone(&self, _z: &mut [f64]) {}
     fn set_identity_scaling(&mut self) {}
     fn update_scaling(&mut self, _s: &[f64], _z: &[f64], _mu: f64) -> bool {
         true
