@@ -412,21 +412,19 @@ impl KktSystem {
         self.static_reg = reg;
     }
 
-    /// `y ← K₀ x` with `K₀` the matrix without static regularization.
+    /// `y ← K₀ x` with `K₀` the matrix without static regularization. Each
+    /// column of the upper triangle ends with its diagonal entry.
     fn mul_unregularized(&self, y: &mut [f64], x: &[f64]) {
         y.fill(0.0);
         for j in 0..self.dim {
-            let mut acc = 0.0;
             let xj = x[j];
-            for k in self.colptr[j]..self.colptr[j + 1] {
+            let last = self.colptr[j + 1] - 1;
+            let mut acc = (self.values[last] - f64::from(self.signs[j]) * self.static_reg) * xj;
+            for k in self.colptr[j]..last {
                 let i = self.rowval[k];
                 let v = self.values[k];
-                if i == j {
-                    acc += (v - f64::from(self.signs[j]) * self.static_reg) * xj;
-                } else {
-                    acc += v * x[i];
-                    y[i] += v * xj;
-                }
+                acc += v * x[i];
+                y[i] += v * xj;
             }
             y[j] += acc;
         }
