@@ -57,7 +57,11 @@ fn maros_meszaros_small_reach_reference_objective() {
         let sol = Solver::new(prob, settings.clone()).unwrap().solve();
         let err = (sol.objective - reference).abs() / reference.abs().max(1.0);
         count += 1;
-        let tol = if KNOWN_FLOOR.contains(&name) { 1e-5 } else { 1e-6 };
+        let tol = if KNOWN_FLOOR.contains(&name) {
+            1e-5
+        } else {
+            1e-6
+        };
         if !(sol.status.is_solved() && err <= tol) {
             failures.push(format!(
                 "{name}: {} objective {} reference {reference} error {err:.2e}",

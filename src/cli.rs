@@ -1,0 +1,380 @@
+//! The `lpgd` command line: argument parsing and printing only; the work is
+//! done by [`lpgd::solver`] and [`lpgd::bench`].
+//!
+//! Exit codes: 0 when the solver ran (whatever its status) or the benchmark
+//! finished, 2 for input that cannot be read or is invalid (file, problem
+//! data, settings, usage), 1 for other failures (linear-solver setup, writing
+//! the output file).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lpgd::bench::{self, Baseline, BenchOptions, BenchReport, MarosFilter, SolverRun};
+use lpgd::solver::{io, SolverError};
+use lpgd::{Method, Settings, Solution, Solver};
+use serde_json::json;
+
+/// Conic optimization from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "lpgd", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Solve one problem file (.mps/.qps, .cbf, .json; optionally .gz).
+    Solve(SolveArgs),
+    /// Benchmark against a baseline solver on a test set.
+    Bench {
+        #[command(subcommand)]
+        set: BenchSet,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MethodArg {
+    /// Homogeneous self-dual interior-point method.
+    Ipm,
+}
+
+impl From<MethodArg> for Method {
+    fn from(m: MethodArg) -> Method {
+        match m {
+            MethodArg::Ipm => Method::InteriorPoint,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+struct SolveArgs {
+    /// Problem file.
+    file: PathBuf,
+    /// Solution method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Ipm)]
+    method: MethodArg,
+    /// Absolute duality-gap tolerance (settings.eps_abs).
+    #[arg(long, value_name = "X")]
+    eps_abs: Option<f64>,
+    /// Relative gap and feasibility tolerance (settings.eps_rel and eps_feas).
+    #[arg(long, value_name = "X")]
+    eps_rel: Option<f64>,
+    /// Iteration limit.
+    #[arg(long, value_name = "N")]
+    max_iter: Option<u32>,
+    /// Wall-clock limit in seconds, setup included.
+    #[arg(long, value_name = "S")]
+    time_limit: Option<f64>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Also print the primal-dual point x, y, s.
+    #[arg(long)]
+    full: bool,
+    /// Print the solver's iteration table to stderr.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchSet {
+    /// Maros-Meszaros QPs: DIR holds reference.csv and the QPS files.
+    Maros(MarosArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BaselineArg {
+    /// clarabel::solver::DefaultSolver at default settings.
+    Clarabel,
+    /// Our solver only.
+    None,
+}
+
+impl From<BaselineArg> for Baseline {
+    fn from(b: BaselineArg) -> Baseline {
+        match b {
+            BaselineArg::Clarabel => Baseline::Clarabel,
+            BaselineArg::None => Baseline::None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct MarosArgs {
+    /// Directory with reference.csv and the problem files [default:
+    /// $LPGD_SHARED_DIR/data/maros_meszaros, else ../shared/data/maros_meszaros].
+    dir: Option<PathBuf>,
+    /// Solver to compare against.
+    #[arg(long, value_enum, default_value_t = BaselineArg::Clarabel)]
+    baseline: BaselineArg,
+    /// Keep problems with rows + cols ≤ N.
+    #[arg(long, value_name = "N")]
+    filter_max_size: Option<usize>,
+    /// Keep problems whose name contains this (case-insensitive).
+    #[arg(long, value_name = "NAME_SUBSTR")]
+    filter: Option<String>,
+    /// Time limit per solve in seconds, both solvers; failures are charged it.
+    #[arg(long, value_name = "S", default_value_t = 30.0)]
+    time_limit: f64,
+    /// Print one JSON object (per-problem array and summary) on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write the per-problem results as CSV to this file.
+    #[arg(long, value_name = "CSV")]
+    out: Option<PathBuf>,
+}
+
+/// Exit code for unreadable or invalid input.
+const EXIT_INPUT: u8 = 2;
+/// Exit code for other failures.
+const EXIT_FAILURE: u8 = 1;
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("lpgd: error: {}", bench::one_line(message));
+    ExitCode::from(code)
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Solve(args) => solve(args),
+        Command::Bench {
+            set: BenchSet::Maros(args),
+        } => bench_maros(args),
+    }
+}
+
+fn solve(args: SolveArgs) -> ExitCode {
+    let mut settings = Settings {
+        method: args.method.into(),
+        verbose: args.verbose,
+        ..Settings::default()
+    };
+    if let Some(e) = args.eps_abs {
+        settings.eps_abs = e;
+    }
+    if let Some(e) = args.eps_rel {
+        settings.eps_rel = e;
+        settings.eps_feas = e;
+    }
+    if let Some(n) = args.max_iter {
+        settings.max_iter = n;
+    }
+    if let Some(t) = args.time_limit {
+        settings.time_limit = t;
+    }
+    if let Err(e) = settings.validate() {
+        return fail(EXIT_INPUT, &e.to_string());
+    }
+    let prob = match io::read_problem(&args.file) {
+        Ok(p) => p,
+        Err(e) => return fail(EXIT_INPUT, &e.to_string()),
+    };
+    let (n, m) = (prob.n(), prob.m());
+    let mut solver = match Solver::new(prob, settings) {
+        Ok(s) => s,
+        Err(e @ SolverError::LinearSolver(_)) => return fail(EXIT_FAILURE, &e.to_string()),
+        Err(e) => return fail(EXIT_INPUT, &e.to_string()),
+    };
+    let sol = solver.solve();
+    if args.json {
+        println!("{}", solution_json(&sol, n, m, args.full));
+    } else {
+        print_solution(&sol, n, m, args.full);
+    }
+    ExitCode::SUCCESS
+}
+
+fn solution_json(sol: &Solution, n: usize, m: usize, full: bool) -> serde_json::Value {
+    let r = &sol.residuals;
+    let mut obj = json!({
+        "status": sol.status.as_str(),
+        "objective": sol.objective,
+        "dual_objective": sol.dual_objective,
+        "iterations": sol.iterations,
+        "solve_time_s": sol.timings.setup + sol.timings.solve,
+        "setup_time_s": sol.timings.setup,
+        "factor_time_s": sol.timings.factor,
+        "primal_residual": r.primal,
+        "dual_residual": r.dual,
+        "gap_abs": r.gap_abs,
+        "gap_rel": r.gap_rel,
+        "n": n,
+        "m": m,
+    });
+    if full {
+        obj["x"] = json!(sol.x);
+        obj["y"] = json!(sol.y);
+        obj["s"] = json!(sol.s);
+    }
+    obj
+}
+
+fn print_solution(sol: &Solution, n: usize, m: usize, full: bool) {
+    let r = &sol.residuals;
+    let t = &sol.timings;
+    println!("status      {}", sol.status);
+    println!("objective   {:.10e}", sol.objective);
+    println!("iterations  {}", sol.iterations);
+    println!(
+        "time        {:.4e} s (setup {:.2e} s, iterations {:.2e} s)",
+        t.setup + t.solve,
+        t.setup,
+        t.solve
+    );
+    println!(
+        "residuals   primal {:.2e}  dual {:.2e}  gap_rel {:.2e}",
+        r.primal, r.dual, r.gap_rel
+    );
+    println!("size        n = {n}, m = {m}");
+    if full {
+        for (name, v) in [("x", &sol.x), ("y", &sol.y), ("s", &sol.s)] {
+            let items: Vec<String> = v.iter().map(|v| format!("{v:e}")).collect();
+            println!("{name} = [{}]", items.join(", "));
+        }
+    }
+}
+
+fn bench_maros(args: MarosArgs) -> ExitCode {
+    if args.time_limit.is_nan() || args.time_limit <= 0.0 {
+        return fail(EXIT_INPUT, "--time-limit must be positive");
+    }
+    let filter = MarosFilter {
+        max_size: args.filter_max_size,
+        name_contains: args.filter,
+    };
+    let dir = args
+        .dir
+        .unwrap_or_else(|| bench::shared_dir().join("data/maros_meszaros"));
+    let cases = match bench::maros_cases(&dir, &filter) {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_INPUT, &e.to_string()),
+    };
+    let opts = BenchOptions {
+        time_limit: args.time_limit,
+        baseline: args.baseline.into(),
+        ..BenchOptions::default()
+    };
+    let with_baseline = opts.baseline != Baseline::None;
+    if !args.json {
+        print_bench_header(with_baseline);
+    }
+    let total = cases.len();
+    let report = bench::run_cases(&cases, &opts, |i, rec| {
+        if args.json {
+            eprintln!(
+                "[{}/{total}] {} lpgd {}{}",
+                i + 1,
+                rec.name,
+                run_brief(rec.ours.as_ref()),
+                rec.baseline.as_ref().map_or(String::new(), |b| format!(
+                    " | clarabel {}",
+                    run_brief(Some(b))
+                ))
+            );
+        } else {
+            print_bench_row(rec, with_baseline);
+        }
+    });
+    if let Some(path) = &args.out {
+        if let Err(e) = std::fs::write(path, bench::report_csv(&report)) {
+            return fail(EXIT_FAILURE, &format!("{}: {e}", path.display()));
+        }
+    }
+    if args.json {
+        match serde_json::to_string(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(EXIT_FAILURE, &e.to_string()),
+        }
+    } else {
+        print_bench_summary(&report);
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_brief(run: Option<&SolverRun>) -> String {
+    match run {
+        Some(r) => format!(
+            "{} {:.3}s err {} it {}",
+            r.status,
+            r.time_s,
+            r.rel_error.map_or("-".into(), |e| format!("{e:.1e}")),
+            r.iterations
+        ),
+        None => "not run".into(),
+    }
+}
+
+const RUN_HEADER: &str = "status                 time_s   rel_err  iter";
+
+fn run_cells(run: Option<&SolverRun>) -> String {
+    match run {
+        Some(r) => format!(
+            "{:<20} {:>8.4} {:>9} {:>5}",
+            r.status,
+            r.time_s,
+            r.rel_error.map_or("-".into(), |e| format!("{e:.1e}")),
+            r.iterations
+        ),
+        None => format!("{:<20} {:>8} {:>9} {:>5}", "-", "-", "-", "-"),
+    }
+}
+
+fn print_bench_header(with_baseline: bool) {
+    let mut line = format!(
+        "{:<12} {:>7} {:>7} | lpgd {RUN_HEADER}",
+        "problem", "rows", "cols"
+    );
+    if with_baseline {
+        line.push_str(&format!(" | clarabel {RUN_HEADER}"));
+    }
+    println!("{line}");
+}
+
+fn print_bench_row(rec: &bench::ProblemRecord, with_baseline: bool) {
+    let mut line = format!(
+        "{:<12} {:>7} {:>7} |      {}",
+        rec.name,
+        rec.rows,
+        rec.cols,
+        run_cells(rec.ours.as_ref())
+    );
+    if with_baseline {
+        line.push_str(&format!(" |          {}", run_cells(rec.baseline.as_ref())));
+    }
+    if let Some(e) = rec.read_error.as_ref() {
+        line.push_str(&format!("  read error: {e}"));
+    }
+    for err in [&rec.ours, &rec.baseline]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.error.as_ref())
+    {
+        line.push_str(&format!("  setup error: {err}"));
+    }
+    println!("{line}");
+}
+
+fn print_bench_summary(report: &BenchReport) {
+    let s = &report.summary;
+    println!(
+        "problems: {} (read errors: {}); solved = status Solved/AlmostSolved and |obj-ref|/max(1,|ref|) <= {:e}; \
+         time limit {} s (charged to failures), shift {} s",
+        s.problems, s.read_errors, s.tol, s.time_limit_s, s.shift_s
+    );
+    for side in std::iter::once(&s.ours).chain(s.baseline.as_ref()) {
+        println!(
+            "{:<9} solved {}/{}, shifted geomean time {:.4e} s",
+            format!("{}:", side.solver),
+            side.solved,
+            side.total,
+            side.sgm_time_s
+        );
+    }
+    if let Some(r) = s.sgm_ratio {
+        println!("ratio lpgd/clarabel (shifted geomean time): {r:.3}");
+    }
+}

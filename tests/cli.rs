@@ -1,0 +1,129 @@
+//! The `lpgd` binary's contract: `solve --json` prints exactly one JSON object
+//! and exits 0 when the solver ran; unreadable or invalid input exits 2 with
+//! a one-line message on stderr.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// minimize x₁ + 2x₂ subject to x₁ + x₂ = 1, x ≥ 0 (optimum 1 at x = (1, 0)).
+const TINY_MPS: &str = "\
+NAME          TINY
+ROWS
+ N  obj
+ E  c1
+COLUMNS
+    x1        obj       1.0        c1        1.0
+    x2        obj       2.0        c1        1.0
+RHS
+    rhs       c1        1.0
+ENDATA
+";
+
+fn write_temp(name: &str, contents: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn lpgd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lpgd"))
+        .args(args)
+        .output()
+        .expect("run lpgd")
+}
+
+fn json_stdout(out: &Output) -> Value {
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(stdout.trim_end().lines().count(), 1, "stdout: {stdout}");
+    let v: Value = serde_json::from_str(&stdout).expect("stdout is one JSON value");
+    assert!(v.is_object(), "stdout: {stdout}");
+    v
+}
+
+fn assert_input_error(out: &Output) {
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "stderr: {stderr}");
+    assert!(!stderr.trim().is_empty());
+    assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+#[test]
+fn solve_json_prints_one_object() {
+    let file = write_temp("tiny.mps", TINY_MPS);
+    let out = lpgd(&["solve", file.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json_stdout(&out);
+    for key in [
+        "status",
+        "objective",
+        "iterations",
+        "solve_time_s",
+        "primal_residual",
+        "dual_residual",
+        "gap_rel",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert!(v.get("x").is_none());
+    assert_eq!(v["status"], "Solved");
+    assert!((v["objective"].as_f64().unwrap() - 1.0).abs() < 1e-6, "{v}");
+    assert!(v["iterations"].as_u64().is_some());
+}
+
+#[test]
+fn solve_full_adds_the_point() {
+    let file = write_temp("tiny-full.mps", TINY_MPS);
+    let out = lpgd(&[
+        "solve",
+        file.to_str().unwrap(),
+        "--json",
+        "--full",
+        "--eps-abs",
+        "1e-9",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json_stdout(&out);
+    let m = v["m"].as_u64().unwrap() as usize;
+    assert_eq!(v["x"].as_array().unwrap().len(), 2);
+    assert_eq!(v["y"].as_array().unwrap().len(), m);
+    assert_eq!(v["s"].as_array().unwrap().len(), m);
+    assert!((v["x"][0].as_f64().unwrap() - 1.0).abs() < 1e-6, "{v}");
+}
+
+#[test]
+fn solve_human_summary() {
+    let file = write_temp("tiny-human.mps", TINY_MPS);
+    let out = lpgd(&["solve", file.to_str().unwrap(), "--max-iter", "100"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for word in ["status", "objective", "iterations", "time", "residuals"] {
+        assert!(stdout.contains(word), "{stdout}");
+    }
+}
+
+#[test]
+fn invalid_file_is_a_one_line_error() {
+    let file = write_temp("garbage.mps", "this is not\na problem\n");
+    assert_input_error(&lpgd(&["solve", file.to_str().unwrap(), "--json"]));
+}
+
+#[test]
+fn missing_file_is_a_one_line_error() {
+    assert_input_error(&lpgd(&["solve", "/nonexistent/problem.mps", "--json"]));
+}
+
+#[test]
+fn invalid_setting_is_a_one_line_error() {
+    let file = write_temp("tiny-bad-setting.mps", TINY_MPS);
+    assert_input_error(&lpgd(&[
+        "solve",
+        file.to_str().unwrap(),
+        "--eps-abs",
+        "-1",
+        "--json",
+    ]));
+}
