@@ -5,6 +5,8 @@
 //!
 //! `P̂ = k·DPD`, `ĉ = k·Dc`, `Â = EAD`, `b̂ = Eb`
 //!
+//! (`k = 1` unless [`Settings::equilibrate_cost`] is set)
+//!
 //! have rows and columns of comparable infinity norm (Ruiz, "A scaling
 //! algorithm to equilibrate both rows and columns norms in matrices", 2001).
 //! The scaled problem is solved for `(x̂, ŝ, ẑ)`, and
@@ -104,20 +106,22 @@ pub fn equilibrate(
             eq.e[i] *= en[i];
         }
     }
-    // Cost scaling: bring the larger of mean column norm of P and ‖c‖∞ to one.
-    dn.fill(0.0);
-    p.col_norms_inf(&mut dn, true);
-    let mean_p = if n > 0 {
-        dn.iter().sum::<f64>() / n as f64
-    } else {
-        0.0
-    };
-    let norm_c = c.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
-    let ks = limit_scaling(mean_p.max(norm_c), smin, smax);
-    let k = ks * ks;
-    p.nzval.iter_mut().for_each(|v| *v *= k);
-    c.iter_mut().for_each(|v| *v *= k);
-    eq.c_scale = k;
+    if settings.equilibrate_cost {
+        // Cost scaling: bring the larger of mean column norm of P and ‖c‖∞ to one.
+        dn.fill(0.0);
+        p.col_norms_inf(&mut dn, true);
+        let mean_p = if n > 0 {
+            dn.iter().sum::<f64>() / n as f64
+        } else {
+            0.0
+        };
+        let norm_c = c.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+        let ks = limit_scaling(mean_p.max(norm_c), smin, smax);
+        let k = ks * ks;
+        p.nzval.iter_mut().for_each(|v| *v *= k);
+        c.iter_mut().for_each(|v| *v *= k);
+        eq.c_scale = k;
+    }
     for j in 0..n {
         eq.dinv[j] = 1.0 / eq.d[j];
     }

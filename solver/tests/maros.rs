@@ -16,12 +16,6 @@ fn data_dir() -> Option<PathBuf> {
     dir.join("reference.csv").exists().then_some(dir)
 }
 
-/// Problems whose objective stalls 1e-6–2e-6 away from the reference at the
-/// numerical floor of the KKT solves (tighter tolerances end AlmostSolved
-/// without getting closer); Clarabel 0.11 misses 1e-6 on them as well
-/// (QBEACONF 2.2e-6 in the same run). They are held to the benchmark's 1e-5.
-const KNOWN_FLOOR: &[&str] = &["QBEACONF"];
-
 #[test]
 fn maros_meszaros_small_reach_reference_objective() {
     let Some(dir) = data_dir() else {
@@ -29,14 +23,7 @@ fn maros_meszaros_small_reach_reference_objective() {
         return;
     };
     let csv = std::fs::read_to_string(dir.join("reference.csv")).unwrap();
-    // 1e-9 instead of the default 1e-8: a few badly scaled problems (QSHARE1B)
-    // meet 1e-8 residuals with an objective still 6e-6 away from the reference.
-    let settings = Settings {
-        eps_abs: 1e-9,
-        eps_rel: 1e-9,
-        eps_feas: 1e-9,
-        ..Settings::default()
-    };
+    let settings = Settings::default();
     let mut failures = Vec::new();
     let mut count = 0;
     for line in csv.lines().skip(1) {
@@ -57,12 +44,7 @@ fn maros_meszaros_small_reach_reference_objective() {
         let sol = Solver::new(prob, settings.clone()).unwrap().solve();
         let err = (sol.objective - reference).abs() / reference.abs().max(1.0);
         count += 1;
-        let tol = if KNOWN_FLOOR.contains(&name) {
-            1e-5
-        } else {
-            1e-6
-        };
-        if !(sol.status.is_solved() && err <= tol) {
+        if !(sol.status.is_solved() && err <= 1e-6) {
             failures.push(format!(
                 "{name}: {} objective {} reference {reference} error {err:.2e}",
                 sol.status, sol.objective
