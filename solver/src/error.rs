@@ -50,6 +50,16 @@ pub enum ProblemError {
         /// Column of the offending entry.
         col: usize,
     },
+    /// `P` has a negative diagonal entry, so it is not positive semidefinite.
+    #[error(
+        "P is not positive semidefinite: diagonal entry at row {index}, column {index} is {value}"
+    )]
+    PNotPsd {
+        /// Row and column of the diagonal entry.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
     /// A matrix entry is NaN or infinite.
     #[error("non-finite value {value} in {matrix} at row {row}, column {col}")]
     NonFiniteMatrix {

@@ -265,6 +265,7 @@ impl Solver {
         let mut info = Info::default();
         let mut best_info: Option<Info> = None;
         let mut stalled = 0u32;
+        let mut evaluated = false;
 
         if self.settings.verbose {
             eprintln!(
@@ -293,6 +294,7 @@ impl Solver {
             self.compute_residuals();
             let mu = self.mu();
             info = self.compute_info(info.step);
+            evaluated = true;
             if self.settings.verbose {
                 eprintln!(
                     "{:>4}  {:>13.6e}  {:>13.6e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>7.3}",
@@ -397,15 +399,17 @@ impl Solver {
                 | Status::NumericalError
                 | Status::InsufficientProgress
         ) {
+            // Only iterates whose residuals were evaluated qualify (a failed
+            // initialization has none).
             if let Some(bi) = best_info {
                 if self.is_better(&bi, Some(&info)) || !all_finite(&self.vars) {
                     self.vars.copy_from(&self.best);
                     self.compute_residuals();
                     info = self.compute_info(info.step);
                 }
-            }
-            if let Some(s) = self.check_termination(&info, true) {
-                status = s;
+                if let Some(s) = self.check_termination(&info, true) {
+                    status = s;
+                }
             }
         }
 
@@ -417,6 +421,17 @@ impl Solver {
                 self.setup_time,
                 factor_time
             );
+        }
+        if !evaluated {
+            // No iterate was ever evaluated: there is nothing to report.
+            info.pobj = f64::NAN;
+            info.dobj = f64::NAN;
+            info.res = Residuals {
+                primal: f64::NAN,
+                dual: f64::NAN,
+                gap_abs: f64::NAN,
+                gap_rel: f64::NAN,
+            };
         }
         self.make_solution(
             status,

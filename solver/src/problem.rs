@@ -141,6 +141,18 @@ impl ProblemData {
             }
         }
         check_finite_matrix(&self.p, MatrixName::P)?;
+        // A negative diagonal entry is a certain sign of an indefinite P.
+        // (Indefiniteness with a nonnegative diagonal is not detected here.)
+        for j in 0..n {
+            for k in self.p.colptr[j]..self.p.colptr[j + 1] {
+                if self.p.rowval[k] == j && self.p.nzval[k] < 0.0 {
+                    return Err(ProblemError::PNotPsd {
+                        index: j,
+                        value: self.p.nzval[k],
+                    });
+                }
+            }
+        }
         check_finite_matrix(&self.a, MatrixName::A)?;
         check_finite_vector(&self.c, "c")?;
         check_finite_vector(&self.b, "b")?;

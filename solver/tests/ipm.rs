@@ -426,6 +426,23 @@ fn data_updates_resolve_without_new_symbolic_analysis() {
 }
 
 #[test]
+fn failed_start_is_not_reported_solved() {
+    // Magnitudes near the floating-point range break the first factorization;
+    // the status must say so instead of judging an iterate never evaluated.
+    let a = dense_to_csc(2, 2, &[vec![-1e-300, 0.0], vec![0.0, -1e300]]);
+    let prob = ProblemData::new(
+        None,
+        vec![1e300, 1.0],
+        a,
+        vec![1e300, -1e-300],
+        vec![SupportedCone::Nonnegative(2)],
+    )
+    .unwrap();
+    let sol = solve(prob);
+    assert!(!sol.status.is_solved(), "status {:?}", sol.status);
+}
+
+#[test]
 fn limits_are_honoured() {
     let planted = plant(3, 8, &[SupportedCone::Nonnegative(10)], true);
     let settings = Settings {
@@ -520,6 +537,16 @@ fn validation_errors_name_the_problem() {
     )
     .unwrap_err();
     assert!(matches!(e, ProblemError::PNotSquare { rows: 2, cols: 3 }));
+    let indefinite = dense_to_csc(2, 2, &[vec![1.0, 0.0], vec![0.0, -1.0]]);
+    let e = ProblemData::new(
+        Some(indefinite),
+        vec![1.0; 2],
+        a.clone(),
+        vec![0.0; 2],
+        cones.clone(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ProblemError::PNotPsd { index: 1, .. }));
     let mut bad_a = a.clone();
     bad_a.nzval[1] = f64::NAN;
     let e = ProblemData::new(None, vec![1.0; 2], bad_a, vec![0.0; 2], cones.clone()).unwrap_err();

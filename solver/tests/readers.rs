@@ -134,12 +134,22 @@ fn mps_qmatrix_equals_quadobj_and_max_negates() {
     let b = parse_mps(&qmatrix).unwrap();
     assert_eq!(a, b);
 
+    // Maximizing a convex quadratic is not a convex problem: the negated P
+    // is rejected with the typed error.
     let max = TINY_QPS.replace("ROWS\n", "OBJSENSE\n    MAX\nROWS\n");
-    let pm = parse_mps(&max).unwrap();
-    let max2 = TINY_QPS.replace("ROWS\n", "OBJSENSE MAXIMIZE\nROWS\n");
-    assert_eq!(parse_mps(&max2).unwrap(), pm);
+    assert!(matches!(
+        parse_mps(&max),
+        Err(ReadError::Problem(ProblemError::PNotPsd { index: 0, .. }))
+    ));
+    // For a linear objective MAX negates c and the constant.
+    let lp = TINY_QPS.replace("QUADOBJ\n    x         x         2.0\n    x         y         1.0\n    y         y         4.0\n", "");
+    let lp_min = parse_mps(&lp).unwrap();
+    let lp_max = lp.replace("ROWS\n", "OBJSENSE\n    MAX\nROWS\n");
+    let pm = parse_mps(&lp_max).unwrap();
+    let lp_max2 = lp.replace("ROWS\n", "OBJSENSE MAXIMIZE\nROWS\n");
+    assert_eq!(parse_mps(&lp_max2).unwrap(), pm);
     for &(x, y) in &[(0.0, 0.0), (1.5, -2.0)] {
-        assert!(close(pm.objective(&[x, y]), -tiny_objective(x, y)));
+        assert!(close(pm.objective(&[x, y]), -lp_min.objective(&[x, y])));
     }
     assert_eq!(pm.a, a.a);
     assert_eq!(pm.b, a.b);

@@ -41,7 +41,10 @@
 //!
 //! `OBJSENSE MAX` in MPS and CBF is handled by negating the objective
 //! (`P`, `c` and `c₀`): the solver then reports the minimum of the negated
-//! objective, i.e. **minus** the maximum of the original problem.
+//! objective, i.e. **minus** the maximum of the original problem. A maximized
+//! convex quadratic is not a convex problem; its negated `P` is rejected by
+//! validation ([`crate::ProblemError::PNotPsd`] when a diagonal entry is
+//! positive).
 //!
 //! ```
 //! use lpgd_solver::io::{parse_mps, to_json, parse_json};
