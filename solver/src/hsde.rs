@@ -116,7 +116,6 @@ pub struct Solver {
     ds_offset: Vec<f64>,
     work_z: Vec<f64>,
     work_s: Vec<f64>,
-    work_n: Vec<f64>,
     best: Variables,
     setup_time: f64,
     /// Norms of the original data used by the relative residuals.
@@ -171,7 +170,6 @@ impl Solver {
             ds_offset: vec![0.0; m],
             work_z: vec![0.0; m],
             work_s: vec![0.0; m],
-            work_n: vec![0.0; n],
             setup_time: t0.elapsed().as_secs_f64(),
             norm_c,
             norm_b,
@@ -686,9 +684,6 @@ impl Solver {
         // cᵀx₁ + bᵀz₁ = −x₁ᵀPx₁ − z₁ᵀHz₁: the direct form stays consistent
         // with the equations the step actually satisfies when the KKT solve
         // is only approximately exact, which matters in the last iterations.
-        for j in 0..n {
-            self.work_n[j] = self.vars.x[j] / tau;
-        }
         let xi_p_xi = self.res.xpx / (tau * tau);
         let den = kappa / tau - dot(&self.c, x1) - dot(&self.b, z1) + xi_p_xi
             - 2.0 * dot(&self.res.px, x1) / tau;
