@@ -298,7 +298,7 @@ fn bench_maros(args: MarosArgs) -> ExitCode {
 fn run_brief(run: Option<&SolverRun>) -> String {
     match run {
         Some(r) => format!(
-            "{} {:.3}s err {} it {}",
+            "{} {:.2e}s err {} it {}",
             r.status,
             r.time_s,
             r.rel_error.map_or("-".into(), |e| format!("{e:.1e}")),

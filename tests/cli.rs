@@ -1,6 +1,6 @@
 //! The `lpgd` binary's contract: `solve --json` prints exactly one JSON object
 //! and exits 0 when the solver ran; unreadable or invalid input exits 2 with
-//! a one-line message on stderr.
+//! a one-line message on stderr. Problems are written as JSON and MPS files.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -20,6 +20,16 @@ RHS
     rhs       c1        1.0
 ENDATA
 ";
+
+/// minimize ½(x₁² + x₂²) + x₁ − x₂ subject to x₁ + x₂ = 1, x ≥ 0
+/// (optimum −½ at x = (0, 1)), in the JSON standard form.
+const TINY_QP_JSON: &str = r#"{
+  "P": {"m": 2, "n": 2, "rows": [0, 1], "cols": [0, 1], "vals": [1.0, 1.0]},
+  "c": [1.0, -1.0],
+  "A": {"m": 3, "n": 2, "rows": [0, 0, 1, 2], "cols": [0, 1, 0, 1], "vals": [1.0, 1.0, -1.0, -1.0]},
+  "b": [1.0, 0.0, 0.0],
+  "cones": [{"type": "zero", "dim": 1}, {"type": "nonneg", "dim": 2}]
+}"#;
 
 fn write_temp(name: &str, contents: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -49,6 +59,46 @@ fn assert_input_error(out: &Output) {
     assert_eq!(stderr.trim_end().lines().count(), 1, "stderr: {stderr}");
     assert!(!stderr.trim().is_empty());
     assert!(out.stdout.is_empty(), "{out:?}");
+}
+
+#[test]
+fn solve_json_problem_prints_one_object() {
+    let file = write_temp("tiny-qp.json", TINY_QP_JSON);
+    let out = lpgd(&["solve", file.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json_stdout(&out);
+    for key in [
+        "status",
+        "objective",
+        "iterations",
+        "solve_time_s",
+        "primal_residual",
+        "dual_residual",
+        "gap_rel",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert!(v.get("x").is_none() && v.get("y").is_none() && v.get("s").is_none());
+    assert_eq!(v["status"], "Solved");
+    assert!((v["objective"].as_f64().unwrap() + 0.5).abs() < 1e-6, "{v}");
+
+    let out = lpgd(&["solve", file.to_str().unwrap(), "--json", "--full"]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json_stdout(&out);
+    let x: Vec<f64> = serde_json::from_value(v["x"].clone()).unwrap();
+    assert!(x[0].abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6, "{v}");
+    assert_eq!(v["y"].as_array().unwrap().len(), 3);
+    assert_eq!(v["s"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn invalid_json_problem_is_a_one_line_error() {
+    // cone dimensions (1 + 1) do not cover the 3 rows of A
+    let bad_cones = TINY_QP_JSON.replace(r#""dim": 2"#, r#""dim": 1"#);
+    let file = write_temp("bad-cones.json", &bad_cones);
+    assert_input_error(&lpgd(&["solve", file.to_str().unwrap(), "--json"]));
+    let file = write_temp("truncated.json", &TINY_QP_JSON[..40]);
+    assert_input_error(&lpgd(&["solve", file.to_str().unwrap(), "--json"]));
 }
 
 #[test]
