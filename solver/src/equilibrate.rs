@@ -135,7 +135,7 @@ pub fn equilibrate(
 /// so that blocks like the second-order cone are mapped onto themselves.
 fn rectify(e: &mut [f64], cones: &CompositeCone) {
     for (block, r) in cones.blocks.iter().zip(&cones.ranges) {
-        if matches!(block, ConeBlock::SecondOrder(_)) && !r.is_empty() {
+        if !matches!(block, ConeBlock::Zero(_) | ConeBlock::Nonnegative(_)) && !r.is_empty() {
             let len = r.len() as f64;
             let g = (e[r.clone()].iter().map(|v| v.ln()).sum::<f64>() / len).exp();
             e[r.clone()].fill(g);
@@ -154,7 +154,7 @@ mod tests {
         let mut a = CscMatrix::from_triplets(2, 2, &[0, 1], &[0, 1], &[1e3, 1e-3]).unwrap();
         let mut c = vec![1.0, 1.0];
         let mut b = vec![1.0, 1.0];
-        let cones = CompositeCone::new(&[SupportedCone::Nonnegative(2)]);
+        let cones = CompositeCone::new(&[SupportedCone::Nonnegative(2)]).unwrap();
         let eq = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &Settings::default());
         for v in &a.nzval {
             assert!((v.abs() - 1.0).abs() < 1e-2, "{v}");
@@ -169,7 +169,7 @@ mod tests {
             CscMatrix::from_triplets(3, 3, &[0, 1, 2], &[0, 1, 2], &[1.0, 100.0, 0.01]).unwrap();
         let mut c = vec![1.0; 3];
         let mut b = vec![0.0; 3];
-        let cones = CompositeCone::new(&[SupportedCone::SecondOrder(3)]);
+        let cones = CompositeCone::new(&[SupportedCone::SecondOrder(3)]).unwrap();
         let eq = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &Settings::default());
         assert!((eq.e[0] - eq.e[1]).abs() < 1e-12 && (eq.e[1] - eq.e[2]).abs() < 1e-12);
     }

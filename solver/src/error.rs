@@ -187,6 +187,14 @@ pub enum SolverError {
         /// What is wrong.
         reason: String,
     },
+    /// The method has no implementation of a cone in the problem.
+    #[error("cone {index} ({cone}) is not supported by this method")]
+    UnsupportedCone {
+        /// Position in the problem's cone list.
+        index: usize,
+        /// Cone name.
+        cone: &'static str,
+    },
     /// The sparse factorization could not be set up (e.g. out of memory).
     #[error("linear solver: {0}")]
     LinearSolver(String),

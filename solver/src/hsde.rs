@@ -131,7 +131,7 @@ impl Solver {
         data.validate()?;
         settings.validate()?;
         let (n, m) = (data.n(), data.m());
-        let cones = CompositeCone::new(&data.cones);
+        let cones = CompositeCone::new(&data.cones)?;
         let mut p = data.p.clone();
         let mut a = data.a.clone();
         let mut c = data.c.clone();

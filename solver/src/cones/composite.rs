@@ -2,6 +2,7 @@
 //! its slice of the stacked vectors.
 
 use super::{ConeBlock, SupportedCone};
+use crate::error::SolverError;
 use std::ops::Range;
 
 /// A product of cone blocks laid out along the rows of `A`.
@@ -21,7 +22,10 @@ impl CompositeCone {
     /// Consecutive zero cones, and consecutive orthants, are merged into one
     /// block: the product is the same set and the starting point is then
     /// centred over the whole block.
-    pub fn new(specs: &[SupportedCone]) -> Self {
+    ///
+    /// Fails with [`SolverError::UnsupportedCone`] naming the first cone the
+    /// interior-point method does not implement.
+    pub fn new(specs: &[SupportedCone]) -> Result<Self, SolverError> {
         let mut merged: Vec<SupportedCone> = Vec::with_capacity(specs.len());
         for spec in specs {
             match (merged.last_mut(), *spec) {
@@ -33,21 +37,31 @@ impl CompositeCone {
         let mut blocks = Vec::with_capacity(merged.len());
         let mut ranges = Vec::with_capacity(merged.len());
         let mut start = 0;
+        for (index, spec) in specs.iter().enumerate() {
+            if ConeBlock::new(spec).is_none() {
+                return Err(SolverError::UnsupportedCone {
+                    index,
+                    cone: spec.name(),
+                });
+            }
+        }
         for spec in &merged {
-            let block = ConeBlock::new(spec);
+            let Some(block) = ConeBlock::new(spec) else {
+                continue;
+            };
             let d = block.inner().dim();
             ranges.push(start..start + d);
             start += d;
             blocks.push(block);
         }
         let degree = blocks.iter().map(|b| b.inner().degree()).sum();
-        CompositeCone {
+        Ok(CompositeCone {
             blocks,
             ranges,
             numel: start,
             degree,
             work: vec![0.0; start],
-        }
+        })
     }
 
     /// Total dimension.

@@ -11,6 +11,7 @@
 mod composite;
 mod nonneg;
 mod soc;
+pub mod svec;
 mod zero;
 
 pub use composite::CompositeCone;
@@ -38,6 +39,17 @@ pub enum SupportedCone {
     Nonnegative(usize),
     /// `{(t, u) : ‖u‖₂ ≤ t}` of dimension `d ≥ 1` (`t` first).
     SecondOrder(usize),
+    /// The exponential cone `closure{(x, y, z) : y·exp(x/y) ≤ z, y > 0}`
+    /// (3 rows, in this order).
+    Exponential,
+    /// The power cone `{(x, y, z) : x^α·y^(1−α) ≥ |z|, x, y ≥ 0}` with
+    /// `α ∈ (0, 1)` (3 rows, in this order).
+    Power(f64),
+    /// The cone of positive semidefinite symmetric `n × n` matrices, in the
+    /// scaled upper-triangular vectorization of [`svec`]: `n(n+1)/2` rows
+    /// `(X₁₁, √2·X₁₂, X₂₂, √2·X₁₃, √2·X₂₃, X₃₃, …)` (columns of the upper
+    /// triangle in turn, off-diagonal entries times `√2`).
+    PositiveSemidefinite(usize),
 }
 
 impl SupportedCone {
@@ -47,6 +59,8 @@ impl SupportedCone {
             SupportedCone::Zero(d)
             | SupportedCone::Nonnegative(d)
             | SupportedCone::SecondOrder(d) => d,
+            SupportedCone::Exponential | SupportedCone::Power(_) => 3,
+            SupportedCone::PositiveSemidefinite(n) => svec::triangle_dim(n),
         }
     }
 
@@ -56,6 +70,9 @@ impl SupportedCone {
             SupportedCone::Zero(_) => "zero",
             SupportedCone::Nonnegative(_) => "nonneg",
             SupportedCone::SecondOrder(_) => "soc",
+            SupportedCone::Exponential => "exp",
+            SupportedCone::Power(_) => "pow",
+            SupportedCone::PositiveSemidefinite(_) => "psd",
         }
     }
 
@@ -69,7 +86,13 @@ impl SupportedCone {
         match *self {
             SupportedCone::Zero(0)
             | SupportedCone::Nonnegative(0)
-            | SupportedCone::SecondOrder(0) => Err(invalid("dimension must be at least 1")),
+            | SupportedCone::SecondOrder(0)
+            | SupportedCone::PositiveSemidefinite(0) => {
+                Err(invalid("dimension must be at least 1"))
+            }
+            SupportedCone::Power(alpha) if !(alpha > 0.0 && alpha < 1.0) => Err(invalid(
+                "the exponent α must lie in the open interval (0, 1)",
+            )),
             _ => Ok(()),
         }
     }
@@ -160,13 +183,15 @@ pub enum ConeBlock {
 }
 
 impl ConeBlock {
-    /// The block implementing a user cone.
-    pub fn new(spec: &SupportedCone) -> Self {
-        match *spec {
+    /// The block implementing a user cone, or `None` if the interior-point
+    /// method has no implementation of it.
+    pub fn new(spec: &SupportedCone) -> Option<Self> {
+        Some(match *spec {
             SupportedCone::Zero(d) => ConeBlock::Zero(ZeroCone::new(d)),
             SupportedCone::Nonnegative(d) => ConeBlock::Nonnegative(NonnegativeCone::new(d)),
             SupportedCone::SecondOrder(d) => ConeBlock::SecondOrder(SecondOrderCone::new(d)),
-        }
+            _ => return None,
+        })
     }
 
     /// The block as a [`Cone`].
