@@ -27,6 +27,9 @@ use std::time::Instant;
 
 /// Iterations without a new best iterate after which the method stops.
 const STALL_ITERATIONS: u32 = 10;
+/// With nonsymmetric cones, a primal-dual scaled step shorter than this
+/// switches to the dual scaling (Clarabel's `min_switch_step_length`).
+const MIN_SWITCH_STEP_LENGTH: f64 = 0.1;
 
 /// The iterate `(x, z, s, τ, κ)` of the embedding (in scaled data).
 #[derive(Debug, Clone)]
@@ -281,8 +284,19 @@ impl Solver {
             );
         }
 
+        // Nonsymmetric cones start with the primal-dual scaling and fall back
+        // to the dual scaling (Clarabel's strategy) on numerical trouble or
+        // short steps.
+        let symmetric = self.cones.is_symmetric();
+        let mut dual_scaling = false;
+        self.cones.set_dual_scaling(false);
         let tf = Instant::now();
-        let init_ok = self.initialize();
+        let init_ok = if symmetric {
+            self.initialize()
+        } else {
+            self.unit_initialize();
+            true
+        };
         factor_time += tf.elapsed().as_secs_f64();
         if !init_ok {
             status = Status::NumericalError;
@@ -345,10 +359,6 @@ impl Solver {
             let tf = Instant::now();
             let factored = self.kkt.update_and_factor(&self.cones, &self.settings);
             factor_time += tf.elapsed().as_secs_f64();
-            if factored.is_err() {
-                status = Status::NumericalError;
-                break;
-            }
             // Constant right-hand side [−c; b].
             let n = self.data.n();
             for j in 0..n {
@@ -356,31 +366,46 @@ impl Solver {
             }
             self.rhs[n..].copy_from_slice(&self.b);
             let mut x1z1 = std::mem::take(&mut self.x1z1);
-            let ok = self.kkt.solve(&mut x1z1, &self.rhs, &self.settings);
+            let ok = factored.is_ok() && self.kkt.solve(&mut x1z1, &self.rhs, &self.settings);
             self.x1z1 = x1z1;
-            if !ok {
-                status = Status::NumericalError;
-                break;
-            }
 
             // Predictor (affine) step.
-            self.cones.affine_ds(&mut self.ds, &self.vars.s);
-            let dkappa = self.vars.tau * self.vars.kappa;
-            if !self.compute_step(1.0, dkappa) {
-                status = Status::NumericalError;
-                break;
-            }
-            let alpha_aff = self.step_length(1.0);
+            let ok = ok && {
+                self.cones.affine_ds(&mut self.ds, &self.vars.s);
+                let dkappa = self.vars.tau * self.vars.kappa;
+                self.compute_step(1.0, dkappa)
+            };
+            let alpha_aff = if ok { self.step_length(1.0) } else { 0.0 };
             let sigma = (1.0 - alpha_aff).powi(3);
-
-            // Corrector (combined) step.
-            if !self.combined_step(sigma, mu, true) {
+            // Corrector (combined) step; with nonsymmetric cones the
+            // second-order terms are damped by the affine step length in
+            // the first iteration, whose starting point is poorly centred.
+            let weight = if !symmetric && iter == 0 {
+                alpha_aff
+            } else {
+                1.0
+            };
+            let ok = ok && self.combined_step(sigma, mu, weight);
+            if !ok {
+                if !symmetric && !dual_scaling {
+                    dual_scaling = true;
+                    self.cones.set_dual_scaling(true);
+                    continue;
+                }
                 status = Status::NumericalError;
                 break;
             }
             let alpha_max = self.step_length(1.0);
-            let alpha = (self.settings.max_step_fraction * alpha_max).min(1.0);
+            let mut alpha = (self.settings.max_step_fraction * alpha_max).min(1.0);
+            if dual_scaling {
+                alpha = self.backtrack_to_neighbourhood(alpha);
+            }
             info.step = alpha;
+            if !symmetric && !dual_scaling && alpha < MIN_SWITCH_STEP_LENGTH {
+                dual_scaling = true;
+                self.cones.set_dual_scaling(true);
+                continue;
+            }
             if alpha < self.settings.min_terminate_step_length {
                 status = Status::InsufficientProgress;
                 break;
@@ -494,6 +519,55 @@ impl Solver {
         self.vars.tau = 1.0;
         self.vars.kappa = 1.0;
         ok
+    }
+
+    /// Starting point for problems with nonsymmetric cones: `x = 0`,
+    /// `s = z =` the cones' central points, `τ = κ = 1`.
+    fn unit_initialize(&mut self) {
+        self.vars.x.fill(0.0);
+        self.cones
+            .unit_initialization(&mut self.vars.z, &mut self.vars.s);
+        self.vars.tau = 1.0;
+        self.vars.kappa = 1.0;
+    }
+
+    /// Backtracks `α` (by 0.8, at most 50 times) until the iterate stays in
+    /// the neighbourhood `Φ(α) < max(1, Φ(0))` of the central path, with
+    /// `Φ = (ν+1)·log μ − log τ − log κ + Σ(f(s) + f*(z))`; used with the
+    /// dual scaling of nonsymmetric cones. (Clarabel requires `Φ < 1`, which
+    /// no step satisfies once the current iterate is outside; not moving
+    /// further away is then the useful test.)
+    fn backtrack_to_neighbourhood(&self, mut alpha: f64) -> f64 {
+        let limit = self.neighbourhood_measure(0.0).max(1.0);
+        for _ in 0..50 {
+            if self.neighbourhood_measure(alpha) < limit {
+                return alpha;
+            }
+            alpha *= 0.8;
+        }
+        alpha
+    }
+
+    /// `Φ(α)` of [`Self::backtrack_to_neighbourhood`] at the iterate
+    /// advanced by `α` along the current step.
+    fn neighbourhood_measure(&self, alpha: f64) -> f64 {
+        let nu = (self.cones.degree() + 1) as f64;
+        let tau = self.vars.tau + alpha * self.step.tau;
+        let kappa = self.vars.kappa + alpha * self.step.kappa;
+        let mut sz = 0.0;
+        for i in 0..self.vars.s.len() {
+            sz += (self.vars.s[i] + alpha * self.step.s[i])
+                * (self.vars.z[i] + alpha * self.step.z[i]);
+        }
+        let mu = (sz + tau * kappa) / nu;
+        nu * mu.ln() - tau.ln() - kappa.ln()
+            + self.cones.barrier(
+                &self.vars.z,
+                &self.vars.s,
+                &self.step.z,
+                &self.step.s,
+                alpha,
+            )
     }
 
     fn mu(&self) -> f64 {
@@ -624,19 +698,16 @@ impl Solver {
     /// Corrector right-hand side `ds = λ∘λ + (W⁻ᵀΔsₐ)∘(WΔzₐ) − σμe`,
     /// `dκ = τκ + ΔτₐΔκₐ − σμ` (without the second-order terms when
     /// `correction` is false), then the Newton step with residual weight `1 − σ`.
-    fn combined_step(&mut self, sigma: f64, mu: f64, correction: bool) -> bool {
+    fn combined_step(&mut self, sigma: f64, mu: f64, correction: f64) -> bool {
         let mut step_z = std::mem::take(&mut self.work_z);
         let mut step_s = std::mem::take(&mut self.work_s);
         let mut shift = std::mem::take(&mut self.ds_offset);
         let mut dkappa = self.vars.tau * self.vars.kappa - sigma * mu;
-        if correction {
-            step_z.copy_from_slice(&self.step.z);
-            step_s.copy_from_slice(&self.step.s);
-            dkappa += self.step.tau * self.step.kappa;
-        } else {
-            step_z.fill(0.0);
-            step_s.fill(0.0);
+        for (w, d) in step_z.iter_mut().zip(&self.step.z) {
+            *w = correction * d;
         }
+        step_s.copy_from_slice(&self.step.s);
+        dkappa += correction * self.step.tau * self.step.kappa;
         self.cones
             .combined_ds_shift(&mut shift, &mut step_z, &mut step_s, sigma * mu);
         self.cones.affine_ds(&mut self.ds, &self.vars.s);

@@ -162,7 +162,9 @@ impl CompositeCone {
         }
     }
 
-    /// Largest common step lengths `(αz, αs)` over all blocks.
+    /// Largest common step lengths `(αz, αs)` over all blocks. Symmetric
+    /// blocks (closed-form steps) go first, so the backtracking searches of
+    /// nonsymmetric blocks start from the smallest bound.
     pub fn step_length(
         &self,
         dz: &[f64],
@@ -172,17 +174,44 @@ impl CompositeCone {
         amax: f64,
     ) -> (f64, f64) {
         let (mut az, mut as_) = (amax, amax);
-        for (b, r) in self.blocks.iter().zip(&self.ranges) {
-            let (a, c) = b.inner().step_length(
-                &dz[r.clone()],
-                &ds[r.clone()],
-                &z[r.clone()],
-                &s[r.clone()],
-                az.min(as_),
-            );
-            az = az.min(a);
-            as_ = as_.min(c);
+        for symmetric in [true, false] {
+            for (b, r) in self.blocks.iter().zip(&self.ranges) {
+                if b.inner().is_symmetric() != symmetric {
+                    continue;
+                }
+                let (a, c) = b.inner().step_length(
+                    &dz[r.clone()],
+                    &ds[r.clone()],
+                    &z[r.clone()],
+                    &s[r.clone()],
+                    az.min(as_),
+                );
+                az = az.min(a);
+                as_ = as_.min(c);
+            }
         }
         (az, as_)
+    }
+
+    /// See [`Cone::set_dual_scaling`](super::Cone::set_dual_scaling).
+    pub fn set_dual_scaling(&mut self, on: bool) {
+        for b in &mut self.blocks {
+            b.inner_mut().set_dual_scaling(on);
+        }
+    }
+
+    /// Sum of the blocks' [`Cone::barrier`](super::Cone::barrier) values at `(z + αΔz, s + αΔs)`.
+    pub fn barrier(&self, z: &[f64], s: &[f64], dz: &[f64], ds: &[f64], alpha: f64) -> f64 {
+        let mut total = 0.0;
+        for (b, r) in self.blocks.iter().zip(&self.ranges) {
+            total += b.inner().barrier(
+                &z[r.clone()],
+                &s[r.clone()],
+                &dz[r.clone()],
+                &ds[r.clone()],
+                alpha,
+            );
+        }
+        total
     }
 }

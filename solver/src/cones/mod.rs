@@ -9,12 +9,19 @@
 //! the interior-point loop and the KKT layer are untouched.
 
 mod composite;
+mod exp;
 mod nonneg;
+pub mod nonsymmetric;
+mod pow;
+mod psd;
 mod soc;
 pub mod svec;
 mod zero;
 
 pub use composite::CompositeCone;
+pub use exp::{ExpBarrier, ExponentialCone};
+pub use pow::{PowBarrier, PowerCone};
+pub use psd::PsdCone;
 pub use nonneg::NonnegativeCone;
 pub use soc::SecondOrderCone;
 pub use zero::ZeroCone;
@@ -160,6 +167,14 @@ pub trait Cone {
     );
     /// `out ← Wᵀ(λ \ ds)`, the offset in `Δs = −Wᵀ(λ \ ds) − WᵀWΔz`.
     fn delta_s_from_delta_z_offset(&self, out: &mut [f64], ds: &[f64], work: &mut [f64]);
+    /// Chooses between the primal-dual scaling (false, the default) and the
+    /// dual scaling `H = μ∇²f*(z)` (true) for cones that have the choice
+    /// (nonsymmetric ones); symmetric cones always use Nesterov-Todd.
+    fn set_dual_scaling(&mut self, _on: bool) {}
+    /// Barrier value `f(s + α·ds) + f*(z + α·dz)` of the cone and its dual
+    /// (`+∞` outside), for the neighbourhood test of the dual-scaling
+    /// fallback.
+    fn barrier(&self, z: &[f64], s: &[f64], dz: &[f64], ds: &[f64], alpha: f64) -> f64;
     /// Largest `(αz, αs) ≤ α_max` keeping `z + αz·dz` and `s + αs·ds` in the cone.
     fn step_length(
         &self,
@@ -180,6 +195,12 @@ pub enum ConeBlock {
     Nonnegative(NonnegativeCone),
     /// See [`SecondOrderCone`].
     SecondOrder(SecondOrderCone),
+    /// See [`ExponentialCone`].
+    Exponential(ExponentialCone),
+    /// See [`PowerCone`].
+    Power(PowerCone),
+    /// See [`PsdCone`].
+    Psd(PsdCone),
 }
 
 impl ConeBlock {
@@ -190,7 +211,9 @@ impl ConeBlock {
             SupportedCone::Zero(d) => ConeBlock::Zero(ZeroCone::new(d)),
             SupportedCone::Nonnegative(d) => ConeBlock::Nonnegative(NonnegativeCone::new(d)),
             SupportedCone::SecondOrder(d) => ConeBlock::SecondOrder(SecondOrderCone::new(d)),
-            _ => return None,
+            SupportedCone::Exponential => ConeBlock::Exponential(ExponentialCone::new()),
+            SupportedCone::Power(alpha) => ConeBlock::Power(PowerCone::new(alpha)),
+            SupportedCone::PositiveSemidefinite(n) => ConeBlock::Psd(PsdCone::new(n)),
         })
     }
 
@@ -201,6 +224,9 @@ impl ConeBlock {
             ConeBlock::Zero(c) => c,
             ConeBlock::Nonnegative(c) => c,
             ConeBlock::SecondOrder(c) => c,
+            ConeBlock::Exponential(c) => c,
+            ConeBlock::Power(c) => c,
+            ConeBlock::Psd(c) => c,
         }
     }
 
@@ -211,6 +237,9 @@ impl ConeBlock {
             ConeBlock::Zero(c) => c,
             ConeBlock::Nonnegative(c) => c,
             ConeBlock::SecondOrder(c) => c,
+            ConeBlock::Exponential(c) => c,
+            ConeBlock::Power(c) => c,
+            ConeBlock::Psd(c) => c,
         }
     }
 }

@@ -87,6 +87,19 @@ impl Cone for NonnegativeCone {
             out[i] = self.w[i] * ds[i] / self.lambda[i];
         }
     }
+    /// `−Σ log(sᵢ + αΔsᵢ) + log(zᵢ + αΔzᵢ)`.
+    fn barrier(&self, z: &[f64], s: &[f64], dz: &[f64], ds: &[f64], alpha: f64) -> f64 {
+        let mut b = 0.0;
+        for i in 0..self.dim {
+            let v = (s[i] + alpha * ds[i]) * (z[i] + alpha * dz[i]);
+            b -= if v > 0.0 {
+                v.ln()
+            } else {
+                return f64::INFINITY;
+            };
+        }
+        b
+    }
     fn step_length(&self, dz: &[f64], ds: &[f64], z: &[f64], s: &[f64], amax: f64) -> (f64, f64) {
         (orthant_step(z, dz, amax), orthant_step(s, ds, amax))
     }

@@ -274,6 +274,29 @@ impl Cone for SecondOrderCone {
         inv_circ(work, &self.lambda, ds);
         self.mul_w(out, work);
     }
+    /// `−½log(s₀² − ‖s₁‖²) − ½log(z₀² − ‖z₁‖²)` at the shifted points
+    /// (degree 1, matching [`Cone::degree`]).
+    fn barrier(&self, z: &[f64], s: &[f64], dz: &[f64], ds: &[f64], alpha: f64) -> f64 {
+        let disc = |x: &[f64], d: &[f64]| {
+            let t = x[0] + alpha * d[0];
+            let mut u2 = 0.0;
+            for i in 1..x.len() {
+                let v = x[i] + alpha * d[i];
+                u2 += v * v;
+            }
+            if t > 0.0 {
+                (t - u2.sqrt()) * (t + u2.sqrt())
+            } else {
+                -1.0
+            }
+        };
+        let (a, b) = (disc(s, ds), disc(z, dz));
+        if a > 0.0 && b > 0.0 {
+            -0.5 * a.ln() - 0.5 * b.ln()
+        } else {
+            f64::INFINITY
+        }
+    }
     fn step_length(&self, dz: &[f64], ds: &[f64], z: &[f64], s: &[f64], amax: f64) -> (f64, f64) {
         (soc_step(z, dz, amax), soc_step(s, ds, amax))
     }

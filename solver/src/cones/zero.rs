@@ -53,6 +53,10 @@ impl Cone for ZeroCone {
     fn delta_s_from_delta_z_offset(&self, out: &mut [f64], _ds: &[f64], _work: &mut [f64]) {
         out.fill(0.0);
     }
+    /// The zero cone has no barrier.
+    fn barrier(&self, _z: &[f64], _s: &[f64], _dz: &[f64], _ds: &[f64], _alpha: f64) -> f64 {
+        0.0
+    }
     fn step_length(
         &self,
         _dz: &[f64],
