@@ -443,8 +443,9 @@ fn entropy_maximization_with_known_solution() {
         "{}",
         sol.objective
     );
+    // x is accurate to about the square root of the gap tolerance.
     for i in 0..d {
-        assert!((sol.x[d + i] - 0.2).abs() < 1e-6);
+        assert!((sol.x[d + i] - 0.2).abs() < 1e-4, "{:?}", sol.x);
     }
 }
 
