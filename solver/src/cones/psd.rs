@@ -75,9 +75,10 @@ impl Work {
         let par = Par::Seq;
         // Cholesky, the full SVD of an n × n matrix and the eigenvalues of a
         // symmetric one, run one at a time on the same buffer. faer's dense
-        // decompositions take all their memory from this stack when run
-        // sequentially (their internal products may still use the `gemm`
-        // crate's own small buffers for large blocks).
+        // decompositions take their memory from this stack when run
+        // sequentially; only the very first call for a larger block makes
+        // one-time lazy allocations inside faer / the `gemm` crate (measured
+        // by `cone_operations_do_not_allocate` in tests/psd.rs).
         let req = StackReq::any_of(&[
             cholesky_in_place_scratch::<f64>(n, par, Spec::default()),
             svd_scratch::<f64>(
