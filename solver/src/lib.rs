@@ -7,9 +7,12 @@
 //! subject to  Ax + s = b,  s ∈ K
 //! ```
 //!
-//! with `K` a product of zero, nonnegative and second-order cones, by a
-//! primal-dual interior-point method on the homogeneous self-dual embedding
-//! extended to quadratic objectives ([`hsde`]). The solver keeps its symbolic
+//! with `K` a product of zero, nonnegative, second-order, exponential, power
+//! and positive semidefinite cones ([`SupportedCone`]), by a primal-dual
+//! interior-point method on the homogeneous self-dual embedding extended to
+//! quadratic objectives ([`hsde`]). Symmetric cones use Nesterov-Todd
+//! scaling; the exponential and power cones use a primal-dual scaling with a
+//! third-order correction ([`cones::nonsymmetric`]). The solver keeps its symbolic
 //! factorization across iterations and across re-solves with new data of the
 //! same sparsity pattern ([`Solver::update_c`], [`Solver::update_b`],
 //! [`Solver::update_a_values`], [`Solver::update_p_values`]), which is what
