@@ -587,6 +587,34 @@ mod tests {
         }
     }
 
+    /// The power cone's scalar reduction agrees with the generic Newton
+    /// computation.
+    #[test]
+    fn pow_primal_gradient_matches_newton() {
+        for alpha in [0.05, 0.3, 0.5, 0.9] {
+            let b = PowBarrier { alpha };
+            for s in [
+                [1.0, 2.0, 0.5],
+                [0.3, 0.1, -0.2],
+                [1.0, 1.0, 0.0],
+                [2.0, 3.0, 1e-9],
+                [5.0, 0.01, 0.01],
+            ] {
+                if !b.is_primal_interior(&s) {
+                    continue;
+                }
+                let newton = primal_gradient_newton(&b, &s, &[1.0, 1.0, 0.0]).unwrap();
+                let g = primal_gradient(&b, &s, &[1.0, 1.0, 0.0]).unwrap();
+                for i in 0..3 {
+                    assert!(
+                        (g[i] - newton[i]).abs() < 1e-8 * (1.0 + newton[i].abs()),
+                        "α = {alpha}, s = {s:?}: {g:?} vs {newton:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn pow_barrier_derivatives() {
         for alpha in [0.1, 0.35, 0.5, 0.8] {

@@ -70,6 +70,75 @@ impl DualBarrier for PowBarrier {
         (phi - w * w, g, h)
     }
 
+    /// Reduces `−∇f*(z̃) = s` to one scalar equation. With `r = φ/ψ ≥ 1` at
+    /// `z̃`, the first two components give `z̃₀ = (2αr + 1 − α)/s₀`,
+    /// `z̃₁ = (2(1−α)r + α)/s₁`, the third `z̃₂ = −s₂φ/(2r)`, and
+    /// `ψ = φ − z̃₂²` becomes `4r(r − 1) = s₂²·φ(r)`. In `t = r − 1 = eᵘ`:
+    /// `q(u) = log 4 + u + log(1 + t) − 2·log|s₂| − log φ(1 + t) = 0`,
+    /// increasing from `−∞` to `2(α·log s₀ + (1−α)·log s₁ − log|s₂|) > 0`;
+    /// solved by Newton's method safeguarded with bisection. `∇f(s) = −z̃`.
+    fn primal_gradient(&self, s: &[f64; 3], _guess: &[f64; 3]) -> Option<[f64; 3]> {
+        if !self.is_primal_interior(s) {
+            return None;
+        }
+        let a = self.alpha;
+        let (ca, cb) = (2.0 * a, 2.0 * (1.0 - a));
+        let log_phi = |r: f64| {
+            ca * ((ca * r + 1.0 - a) / (a * s[0])).ln()
+                + cb * ((cb * r + a) / ((1.0 - a) * s[1])).ln()
+        };
+        let r = if s[2] == 0.0 {
+            1.0
+        } else {
+            let l2 = 2.0 * s[2].abs().ln();
+            let q = |u: f64| {
+                let t = u.exp();
+                (4.0f64).ln() + u + t.ln_1p() - l2 - log_phi(1.0 + t)
+            };
+            let dq = |u: f64| {
+                let t = u.exp();
+                let r = 1.0 + t;
+                1.0 + t / r - t * (ca * ca / (ca * r + 1.0 - a) + cb * cb / (cb * r + a))
+            };
+            let (mut lo, mut hi) = (-700.0f64, 700.0f64);
+            if q(lo) >= 0.0 {
+                1.0
+            } else {
+                let mut u = 0.0f64.clamp(lo, hi);
+                for _ in 0..200 {
+                    let f = q(u);
+                    if f == 0.0 {
+                        break;
+                    }
+                    if f < 0.0 {
+                        lo = u;
+                    } else {
+                        hi = u;
+                    }
+                    let d = dq(u);
+                    let mut next = u - f / d;
+                    if !(next > lo && next < hi) || d <= 0.0 {
+                        next = 0.5 * (lo + hi);
+                    }
+                    if (next - u).abs() <= 1e-15 * (1.0 + u.abs()) || hi - lo < 1e-14 {
+                        u = next;
+                        break;
+                    }
+                    u = next;
+                }
+                1.0 + u.exp()
+            }
+        };
+        let phi = log_phi(r).exp();
+        let z = [
+            (ca * r + 1.0 - a) / s[0],
+            (cb * r + a) / s[1],
+            -s[2] * phi / (2.0 * r),
+        ];
+        let out = [-z[0], -z[1], -z[2]];
+        out.iter().all(|v| v.is_finite()).then_some(out)
+    }
+
     /// Third derivatives of `φ` only: `φ·p(p−1)(p−2)/u³`, `φ·p(p−1)q/(u²v)`,
     /// `φ·pq(q−1)/(uv²)`, `φ·q(q−1)(q−2)/v³`.
     fn psi_third(&self, z: &[f64; 3], a: &[f64; 3], b: &[f64; 3]) -> [f64; 3] {
