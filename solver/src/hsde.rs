@@ -338,6 +338,14 @@ impl Solver {
                 // and fall back to the best one (reduced tolerances below).
                 stalled += 1;
                 if stalled >= STALL_ITERATIONS || score(&info) > 100.0 * score(&best) {
+                    if !symmetric && !dual_scaling {
+                        // Retry from the best iterate with the dual scaling.
+                        dual_scaling = true;
+                        self.cones.set_dual_scaling(true);
+                        self.vars.copy_from(&self.best);
+                        stalled = 0;
+                        continue;
+                    }
                     status = Status::InsufficientProgress;
                     break;
                 }
