@@ -5,7 +5,7 @@
 //! this process) and [`run_cases`] (a list of problem files, read lazily, one
 //! [`ProblemRecord`] each, then a [`BenchSummary`]). A test set plugs in by
 //! turning its index into [`BenchCase`]s, as [`maros_cases`] does for the
-//! Maros-Meszaros QPs.
+//! Maros-Meszaros QPs and [`cblib_cases`] for CBLIB conic instances.
 //!
 //! # Metrics
 //!
@@ -13,12 +13,20 @@
 //! * A solver *solves* a problem when its status is `Solved` or
 //!   `AlmostSolved` and the relative objective error is at most
 //!   [`BenchOptions::tol`] (default [`SOLVED_TOL`] = 1e-5). Without a
-//!   reference objective the status alone decides.
+//!   reference objective the status alone decides. A problem whose reference
+//!   outcome is infeasibility ([`Expected::PrimalInfeasible`] or
+//!   [`Expected::DualInfeasible`]) is solved when the solver reports that
+//!   infeasibility (also at reduced accuracy, `AlmostPrimalInfeasible` /
+//!   `AlmostDualInfeasible`).
+//! * A solved problem is also *accurate* when the relative objective error
+//!   is at most [`ACCURATE_TOL`] = 1e-6 (infeasible references and problems
+//!   without a reference objective: when solved).
 //! * Times are the wall time of constructor + solve (file reading and data
 //!   conversion excluded). The summary reports the shifted geometric mean
 //!   `exp(mean(ln(tᵢ + δ))) − δ` with δ = [`GEOMEAN_SHIFT`] = 1 ms, where a
 //!   problem not solved (including a file that could not be read) is charged
-//!   the time limit.
+//!   the time limit, and the ratio of our total interior-point iterations to
+//!   the baseline's over the problems both solvers solve.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -26,13 +34,87 @@ use std::time::Instant;
 
 use clarabel::algebra::CscMatrix as ClarabelCsc;
 use clarabel::solver::{DefaultSettings, DefaultSolver, IPSolver, SupportedConeT};
-use lpgd_solver::{CscMatrix, ProblemData, Settings, Solver, SupportedCone};
+use lpgd_solver::{CscMatrix, ProblemData, Settings, Solver, Status, SupportedCone};
 use serde::Serialize;
 
 /// Relative objective error below which a solved problem counts as solved.
 pub const SOLVED_TOL: f64 = 1e-5;
+/// Relative objective error at which a solved problem counts as accurate.
+pub const ACCURATE_TOL: f64 = 1e-6;
 /// Shift (seconds) of the shifted geometric mean of solve times.
 pub const GEOMEAN_SHIFT: f64 = 1e-3;
+
+/// The outcome a reference gives for a problem.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expected {
+    /// An optimal solution (with the reference objective, if known).
+    #[default]
+    Optimal,
+    /// The problem is primal infeasible.
+    PrimalInfeasible,
+    /// The problem is dual infeasible (unbounded).
+    DualInfeasible,
+}
+
+impl Expected {
+    /// The name used in CSV and JSON output.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Expected::Optimal => "optimal",
+            Expected::PrimalInfeasible => "primal_infeasible",
+            Expected::DualInfeasible => "dual_infeasible",
+        }
+    }
+
+    /// The expected outcome from a reference status name (Clarabel's and
+    /// ours coincide): `PrimalInfeasible` / `AlmostPrimalInfeasible` and
+    /// `DualInfeasible` / `AlmostDualInfeasible` name infeasibility, anything
+    /// else an optimum.
+    pub fn from_status(status: &str) -> Expected {
+        match status.trim() {
+            "PrimalInfeasible" | "AlmostPrimalInfeasible" => Expected::PrimalInfeasible,
+            "DualInfeasible" | "AlmostDualInfeasible" => Expected::DualInfeasible,
+            _ => Expected::Optimal,
+        }
+    }
+}
+
+/// What a solver's final status says, across solvers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// `Solved` or `AlmostSolved`.
+    Optimal,
+    /// `PrimalInfeasible` or `AlmostPrimalInfeasible`.
+    PrimalInfeasible,
+    /// `DualInfeasible` or `AlmostDualInfeasible`.
+    DualInfeasible,
+    /// Anything else (limits, numerical trouble).
+    Failed,
+}
+
+impl Outcome {
+    /// The outcome of our solver's status.
+    pub fn of_ours(status: Status) -> Outcome {
+        match status {
+            Status::Solved | Status::AlmostSolved => Outcome::Optimal,
+            Status::PrimalInfeasible | Status::AlmostPrimalInfeasible => Outcome::PrimalInfeasible,
+            Status::DualInfeasible | Status::AlmostDualInfeasible => Outcome::DualInfeasible,
+            _ => Outcome::Failed,
+        }
+    }
+
+    /// The outcome of Clarabel's status.
+    pub fn of_clarabel(status: clarabel::solver::SolverStatus) -> Outcome {
+        use clarabel::solver::SolverStatus as S;
+        match status {
+            S::Solved | S::AlmostSolved => Outcome::Optimal,
+            S::PrimalInfeasible | S::AlmostPrimalInfeasible => Outcome::PrimalInfeasible,
+            S::DualInfeasible | S::AlmostDualInfeasible => Outcome::DualInfeasible,
+            _ => Outcome::Failed,
+        }
+    }
+}
 
 /// The solver compared against ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +157,8 @@ pub struct BenchCase {
     pub path: PathBuf,
     /// Reference optimal objective (including any objective constant).
     pub reference: Option<f64>,
+    /// The reference outcome.
+    pub expected: Expected,
 }
 
 /// Outcome of one solver on one problem.
@@ -93,31 +177,49 @@ pub struct SolverRun {
     pub time_s: f64,
     /// Interior-point iterations.
     pub iterations: u32,
-    /// Status `Solved`/`AlmostSolved` and objective within the tolerance.
+    /// Status `Solved`/`AlmostSolved` and objective within the tolerance,
+    /// or the expected infeasibility reported (see the module docs).
     pub solved: bool,
+    /// Solved, and the objective within [`ACCURATE_TOL`].
+    pub accurate: bool,
     /// Constructor error message, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 impl SolverRun {
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         status: &str,
-        status_ok: bool,
+        outcome: Outcome,
         objective: f64,
         time_s: f64,
         iterations: u32,
         reference: Option<f64>,
+        expected: Expected,
         tol: f64,
     ) -> Self {
         let rel_error = reference
             .map(|r| rel_error(objective, r))
             .filter(|e| e.is_finite());
-        let solved = status_ok
-            && match reference {
-                Some(_) => rel_error.is_some_and(|e| e <= tol),
-                None => true,
-            };
+        let within = |t: f64| match reference {
+            Some(_) => rel_error.is_some_and(|e| e <= t),
+            None => true,
+        };
+        let (solved, accurate) = match expected {
+            Expected::Optimal => {
+                let ok = outcome == Outcome::Optimal;
+                (ok && within(tol), ok && within(ACCURATE_TOL.min(tol)))
+            }
+            Expected::PrimalInfeasible => {
+                let ok = outcome == Outcome::PrimalInfeasible;
+                (ok, ok)
+            }
+            Expected::DualInfeasible => {
+                let ok = outcome == Outcome::DualInfeasible;
+                (ok, ok)
+            }
+        };
         SolverRun {
             status: status.to_string(),
             objective,
@@ -125,6 +227,7 @@ impl SolverRun {
             time_s,
             iterations,
             solved,
+            accurate,
             error: None,
         }
     }
@@ -137,6 +240,7 @@ impl SolverRun {
             time_s,
             iterations: 0,
             solved: false,
+            accurate: false,
             error: Some(message),
         }
     }
@@ -155,10 +259,14 @@ pub struct ProblemRecord {
     pub nnz_a: usize,
     /// Reference objective.
     pub reference: Option<f64>,
+    /// The reference outcome.
+    pub expected: Expected,
     /// Our solver (`None` when the file could not be read).
     pub ours: Option<SolverRun>,
     /// The baseline (`None` when not run).
     pub baseline: Option<SolverRun>,
+    /// Our time over the baseline's, when both ran without a setup error.
+    pub time_ratio: Option<f64>,
     /// Why the problem file could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_error: Option<String>,
@@ -171,10 +279,14 @@ pub struct SolverSummary {
     pub solver: String,
     /// Problems solved (see the module docs).
     pub solved: usize,
+    /// Problems solved with the objective within [`ACCURATE_TOL`].
+    pub accurate: usize,
     /// Problems attempted.
     pub total: usize,
     /// Shifted geometric mean time in seconds, failures charged the time limit.
     pub sgm_time_s: f64,
+    /// Interior-point iterations summed over all problems.
+    pub iterations: u64,
 }
 
 /// Aggregate over a benchmark run.
@@ -186,6 +298,8 @@ pub struct BenchSummary {
     pub read_errors: usize,
     /// Relative objective error tolerance.
     pub tol: f64,
+    /// Relative objective error of an accurate solve.
+    pub accurate_tol: f64,
     /// Shift of the geometric mean, seconds.
     pub shift_s: f64,
     /// Per-solve time limit, seconds.
@@ -196,6 +310,11 @@ pub struct BenchSummary {
     pub baseline: Option<SolverSummary>,
     /// `ours.sgm_time_s / baseline.sgm_time_s`.
     pub sgm_ratio: Option<f64>,
+    /// Problems solved by both solvers (with a baseline).
+    pub both_solved: Option<usize>,
+    /// Our total iterations over the baseline's, over the problems both
+    /// solved.
+    pub iteration_ratio: Option<f64>,
 }
 
 /// A full benchmark run.
@@ -268,8 +387,15 @@ pub fn shifted_geomean(times: &[f64], shift: f64) -> f64 {
 }
 
 /// Solves with our solver at default settings except the time limit; the
-/// time covers [`Solver::new`] and [`Solver::solve`].
-pub fn run_ours(prob: ProblemData, reference: Option<f64>, opts: &BenchOptions) -> SolverRun {
+/// time covers [`Solver::new`] and [`Solver::solve`]. A problem the
+/// constructor rejects (such as a cone the solver does not implement) is a
+/// `SetupError` run carrying the message.
+pub fn run_ours(
+    prob: ProblemData,
+    reference: Option<f64>,
+    expected: Expected,
+    opts: &BenchOptions,
+) -> SolverRun {
     let settings = Settings {
         time_limit: opts.time_limit,
         ..Settings::default()
@@ -283,11 +409,12 @@ pub fn run_ours(prob: ProblemData, reference: Option<f64>, opts: &BenchOptions) 
     let time_s = start.elapsed().as_secs_f64();
     SolverRun::finish(
         sol.status.as_str(),
-        sol.status.is_solved(),
+        Outcome::of_ours(sol.status),
         sol.objective,
         time_s,
         sol.iterations,
         reference,
+        expected,
         opts.tol,
     )
 }
@@ -323,6 +450,19 @@ fn to_clarabel_csc(mat: &CscMatrix) -> ClarabelCsc<f64> {
 /// Converts our problem data to Clarabel's (same standard form, `P` by its
 /// upper triangle in both). Fails on a cone Clarabel's conversion here does
 /// not cover.
+///
+/// The cones carry over one to one, with the same row conventions
+/// (checked against the clarabel 0.11 sources):
+///
+/// * [`SupportedCone::Exponential`] → `ExponentialConeT`: Clarabel's primal
+///   cone is `s₃ ≥ s₂·exp(s₁/s₂)`, `s₂ > 0`, our `(x, y, z)` order.
+/// * [`SupportedCone::Power`]`(α)` → `PowerConeT(α)`: `s₁^α·s₂^(1−α) ≥ |s₃|`.
+/// * [`SupportedCone::PositiveSemidefinite`]`(n)` would map to
+///   `PSDTriangleConeT(n)`, whose vectorization (upper triangle by columns,
+///   off-diagonal entries times `√2`) is ours, but that variant exists only
+///   when clarabel is built with its `sdp` feature (which needs a BLAS/LAPACK
+///   backend, e.g. `sdp-openblas`); this build does not enable it, so the
+///   conversion fails with a message saying so.
 pub fn to_clarabel(prob: &ProblemData) -> Result<ClarabelProblem, String> {
     let cones = prob
         .cones
@@ -331,6 +471,12 @@ pub fn to_clarabel(prob: &ProblemData) -> Result<ClarabelProblem, String> {
             SupportedCone::Zero(d) => Ok(SupportedConeT::ZeroConeT(d)),
             SupportedCone::Nonnegative(d) => Ok(SupportedConeT::NonnegativeConeT(d)),
             SupportedCone::SecondOrder(d) => Ok(SupportedConeT::SecondOrderConeT(d)),
+            SupportedCone::Exponential => Ok(SupportedConeT::ExponentialConeT()),
+            SupportedCone::Power(alpha) => Ok(SupportedConeT::PowerConeT(alpha)),
+            SupportedCone::PositiveSemidefinite(n) => Err(format!(
+                "no Clarabel conversion for PositiveSemidefinite({n}): clarabel is built \
+                 without its \"sdp\" feature (PSDTriangleConeT)"
+            )),
             other => Err(format!("no Clarabel conversion for cone {other:?}")),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -358,6 +504,7 @@ pub fn clarabel_settings(time_limit: f64) -> DefaultSettings<f64> {
 pub fn run_clarabel(
     cp: &ClarabelProblem,
     reference: Option<f64>,
+    expected: Expected,
     opts: &BenchOptions,
 ) -> SolverRun {
     let settings = clarabel_settings(opts.time_limit);
@@ -370,17 +517,14 @@ pub fn run_clarabel(
     let time_s = start.elapsed().as_secs_f64();
     let sol = &solver.solution;
     let status = sol.status;
-    let ok = matches!(
-        status,
-        clarabel::solver::SolverStatus::Solved | clarabel::solver::SolverStatus::AlmostSolved
-    );
     SolverRun::finish(
         &status.to_string(),
-        ok,
+        Outcome::of_clarabel(status),
         sol.obj_val + cp.obj_constant,
         time_s,
         sol.iterations,
         reference,
+        expected,
         opts.tol,
     )
 }
@@ -390,24 +534,31 @@ pub fn run_problem(
     name: &str,
     prob: &ProblemData,
     reference: Option<f64>,
+    expected: Expected,
     opts: &BenchOptions,
 ) -> ProblemRecord {
-    let ours = run_ours(prob.clone(), reference, opts);
+    let ours = run_ours(prob.clone(), reference, expected, opts);
     let baseline = match opts.baseline {
         Baseline::None => None,
         Baseline::Clarabel => Some(match to_clarabel(prob) {
-            Ok(cp) => run_clarabel(&cp, reference, opts),
+            Ok(cp) => run_clarabel(&cp, reference, expected, opts),
             Err(e) => SolverRun::setup_error(e, 0.0),
         }),
     };
+    let time_ratio = baseline
+        .as_ref()
+        .filter(|b| b.error.is_none() && ours.error.is_none() && b.time_s > 0.0)
+        .map(|b| ours.time_s / b.time_s);
     ProblemRecord {
         name: name.to_string(),
         rows: prob.m(),
         cols: prob.n(),
         nnz_a: prob.a.nnz(),
         reference,
+        expected,
         ours: Some(ours),
         baseline,
+        time_ratio,
         read_error: None,
     }
 }
@@ -421,15 +572,17 @@ pub fn run_cases(
     let mut problems = Vec::with_capacity(cases.len());
     for (i, case) in cases.iter().enumerate() {
         let record = match lpgd_solver::io::read_problem(&case.path) {
-            Ok(prob) => run_problem(&case.name, &prob, case.reference, opts),
+            Ok(prob) => run_problem(&case.name, &prob, case.reference, case.expected, opts),
             Err(e) => ProblemRecord {
                 name: case.name.clone(),
                 rows: 0,
                 cols: 0,
                 nnz_a: 0,
                 reference: case.reference,
+                expected: case.expected,
                 ours: None,
                 baseline: None,
+                time_ratio: None,
                 read_error: Some(one_line(&e.to_string())),
             },
         };
@@ -451,14 +604,20 @@ pub fn summarize(problems: &[ProblemRecord], opts: &BenchOptions) -> BenchSummar
                 _ => opts.time_limit,
             })
             .collect();
+        let count = |f: &dyn Fn(&SolverRun) -> bool| {
+            problems.iter().filter(|p| pick(p).is_some_and(f)).count()
+        };
         SolverSummary {
             solver: solver.to_string(),
-            solved: problems
-                .iter()
-                .filter(|p| pick(p).is_some_and(|r| r.solved))
-                .count(),
+            solved: count(&|r| r.solved),
+            accurate: count(&|r| r.accurate),
             total: problems.len(),
             sgm_time_s: shifted_geomean(&times, GEOMEAN_SHIFT),
+            iterations: problems
+                .iter()
+                .filter_map(pick)
+                .map(|r| u64::from(r.iterations))
+                .sum(),
         }
     };
     let ours = side("lpgd", &|p| p.ours.as_ref());
@@ -467,15 +626,32 @@ pub fn summarize(problems: &[ProblemRecord], opts: &BenchOptions) -> BenchSummar
         Baseline::Clarabel => Some(side("clarabel", &|p| p.baseline.as_ref())),
     };
     let sgm_ratio = baseline.as_ref().map(|b| ours.sgm_time_s / b.sgm_time_s);
+    let (both_solved, iteration_ratio) = match baseline {
+        None => (None, None),
+        Some(_) => {
+            let both: Vec<(&SolverRun, &SolverRun)> = problems
+                .iter()
+                .filter_map(|p| Some((p.ours.as_ref()?, p.baseline.as_ref()?)))
+                .filter(|(o, b)| o.solved && b.solved)
+                .collect();
+            let ours_it: u64 = both.iter().map(|(o, _)| u64::from(o.iterations)).sum();
+            let base_it: u64 = both.iter().map(|(_, b)| u64::from(b.iterations)).sum();
+            let ratio = (base_it > 0).then(|| ours_it as f64 / base_it as f64);
+            (Some(both.len()), ratio)
+        }
+    };
     BenchSummary {
         problems: problems.len(),
         read_errors: problems.iter().filter(|p| p.read_error.is_some()).count(),
         tol: opts.tol,
+        accurate_tol: ACCURATE_TOL.min(opts.tol),
         shift_s: GEOMEAN_SHIFT,
         time_limit_s: opts.time_limit,
         ours,
         baseline,
         sgm_ratio,
+        both_solved,
+        iteration_ratio,
     }
 }
 
@@ -570,6 +746,184 @@ pub fn maros_cases(dir: &Path, filter: &MarosFilter) -> Result<Vec<BenchCase>, B
             name: name.to_string(),
             path: dir.join(field(c_file)?),
             reference,
+            expected: Expected::Optimal,
+        });
+    }
+    Ok(cases)
+}
+
+/// One reference row of a CBLIB directory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CblibReference {
+    objective: Option<f64>,
+    expected: Expected,
+}
+
+/// Reads `reference.csv` of a CBLIB directory (columns
+/// `file,clarabel_status,reference_objective,clarabel_solve_time_s`; `file`
+/// relative to the directory with `/` separators, the objective empty or
+/// `nan` when there is none, `clarabel_status` optional), keyed by file.
+fn cblib_references(index: &Path) -> Result<Vec<(String, CblibReference)>, BenchError> {
+    let text = std::fs::read_to_string(index).map_err(|source| BenchError::Io {
+        path: index.to_path_buf(),
+        source,
+    })?;
+    let bad = |line: usize, message: String| BenchError::Index {
+        path: index.to_path_buf(),
+        line,
+        message,
+    };
+    let mut lines = text.lines().enumerate();
+    let header = lines
+        .next()
+        .map(|(_, h)| split_csv_line(h))
+        .ok_or_else(|| bad(1, "empty file".into()))?;
+    let col = |name: &str| header.iter().position(|h| h.trim() == name);
+    let c_file = col("file").ok_or_else(|| bad(1, "missing column \"file\"".into()))?;
+    let c_ref = col("reference_objective")
+        .ok_or_else(|| bad(1, "missing column \"reference_objective\"".into()))?;
+    let c_status = col("clarabel_status").or_else(|| col("status"));
+    let mut out = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields = split_csv_line(line);
+        let field = |c: usize| {
+            fields.get(c).map(|s| s.trim()).ok_or_else(|| {
+                bad(
+                    i + 1,
+                    format!("expected {} fields, found {}", header.len(), fields.len()),
+                )
+            })
+        };
+        let objective = match field(c_ref)? {
+            "" => None,
+            s => Some(
+                s.parse::<f64>()
+                    .map_err(|_| bad(i + 1, format!("{s:?} is not a number")))?,
+            )
+            .filter(|v| v.is_finite()),
+        };
+        let expected = match c_status {
+            Some(c) => Expected::from_status(field(c)?),
+            None => Expected::Optimal,
+        };
+        let file = field(c_file)?.replace('\\', "/");
+        out.push((
+            file,
+            CblibReference {
+                objective,
+                expected,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// CBF files (`.cbf`, `.cbf.gz`, any case) under `dir`, as paths relative to
+/// `dir` with `/` separators, sorted.
+fn cbf_files(dir: &Path) -> Result<Vec<String>, BenchError> {
+    fn walk(root: &Path, rel: &str, depth: usize, out: &mut Vec<String>) -> Result<(), BenchError> {
+        let here = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(rel)
+        };
+        let entries = std::fs::read_dir(&here).map_err(|source| BenchError::Io {
+            path: here.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| BenchError::Io {
+                path: here.clone(),
+                source,
+            })?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let path = entry.path();
+            if path.is_dir() {
+                if depth < 8 {
+                    walk(root, &child, depth + 1, out)?;
+                }
+            } else if matches!(
+                lpgd_solver::io::format_of(&path),
+                Some((lpgd_solver::io::Format::Cbf, _))
+            ) {
+                out.push(child);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, "", 0, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// The instance name of a relative CBF path: the path without `.cbf` /
+/// `.cbf.gz` (`exp/beck751.cbf.gz` ↦ `exp/beck751`).
+fn cbf_name(rel: &str) -> String {
+    let lower = rel.to_ascii_lowercase();
+    for ext in [".cbf.gz", ".cbf"] {
+        if lower.ends_with(ext) {
+            return rel[..rel.len() - ext.len()].to_string();
+        }
+    }
+    rel.to_string()
+}
+
+/// The CBLIB instances under `dir`: every `.cbf` / `.cbf.gz` file in `dir`
+/// and its subdirectories (the shared set has `exp`, `pow` and `socp`), in
+/// order of their relative paths, named by the relative path without the
+/// extension (`exp/beck751`). References come from `dir/reference.csv` (see
+/// [`cblib_references`]'s columns) when the file exists: a listed file that
+/// is missing is still a case (it fails to read), and a file not listed has
+/// no reference (its status alone decides). `name_contains` keeps the
+/// instances whose name contains it (case-insensitive).
+pub fn cblib_cases(dir: &Path, name_contains: Option<&str>) -> Result<Vec<BenchCase>, BenchError> {
+    let index = dir.join("reference.csv");
+    let references = if index.is_file() {
+        cblib_references(&index)?
+    } else {
+        Vec::new()
+    };
+    let mut files = cbf_files(dir)?;
+    for (file, _) in &references {
+        if !files.contains(file) {
+            files.push(file.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    let needle = name_contains.map(str::to_lowercase);
+    let mut cases = Vec::new();
+    for rel in files {
+        let name = cbf_name(&rel);
+        if let Some(n) = &needle {
+            if !name.to_lowercase().contains(n.as_str()) {
+                continue;
+            }
+        }
+        let reference = references
+            .iter()
+            .find(|(f, _)| *f == rel)
+            .map(|(_, r)| *r)
+            .unwrap_or(CblibReference {
+                objective: None,
+                expected: Expected::Optimal,
+            });
+        cases.push(BenchCase {
+            name,
+            path: dir.join(&rel),
+            reference: reference.objective,
+            expected: reference.expected,
         });
     }
     Ok(cases)
@@ -617,6 +971,7 @@ pub fn report_csv(report: &BenchReport) -> String {
         "time_s",
         "iterations",
         "solved",
+        "accurate",
     ];
     let mut header = vec![
         "problem".to_string(),
@@ -624,10 +979,12 @@ pub fn report_csv(report: &BenchReport) -> String {
         "cols".into(),
         "nnz_a".into(),
         "reference_objective".into(),
+        "expected".into(),
     ];
     for who in ["ours", "baseline"] {
         header.extend(side.iter().map(|c| format!("{who}_{c}")));
     }
+    header.push("time_ratio".into());
     header.push("error".into());
     let mut out = header.join(",");
     out.push('\n');
@@ -638,6 +995,7 @@ pub fn report_csv(report: &BenchReport) -> String {
             p.cols.to_string(),
             p.nnz_a.to_string(),
             opt_num(p.reference),
+            p.expected.as_str().to_string(),
         ];
         let mut errors = p.read_error.iter().cloned().collect::<Vec<_>>();
         for run in [&p.ours, &p.baseline] {
@@ -650,12 +1008,14 @@ pub fn report_csv(report: &BenchReport) -> String {
                         format!("{:.6}", r.time_s),
                         r.iterations.to_string(),
                         r.solved.to_string(),
+                        r.accurate.to_string(),
                     ]);
                     errors.extend(r.error.iter().cloned());
                 }
                 None => row.extend(std::iter::repeat_n(String::new(), side.len())),
             }
         }
+        row.push(opt_num(p.time_ratio));
         row.push(csv_field(&errors.join("; ")));
         out.push_str(&row.join(","));
         out.push('\n');
@@ -714,6 +1074,7 @@ mod tests {
             time_s: t,
             iterations: 1,
             solved,
+            accurate: solved,
             error: None,
         };
         let rec = |ours: SolverRun, base: SolverRun| ProblemRecord {
@@ -722,8 +1083,10 @@ mod tests {
             cols: 1,
             nnz_a: 1,
             reference: Some(0.0),
+            expected: Expected::Optimal,
             ours: Some(ours),
             baseline: Some(base),
+            time_ratio: None,
             read_error: None,
         };
         let opts = BenchOptions {
@@ -741,6 +1104,122 @@ mod tests {
         assert!((s.ours.sgm_time_s - expect_ours).abs() < 1e-12);
         assert!((s.baseline.as_ref().unwrap().sgm_time_s - 1.0).abs() < 1e-12);
         assert!((s.sgm_ratio.unwrap() - expect_ours).abs() < 1e-12);
+        assert_eq!(s.both_solved, Some(1));
+        assert_eq!(s.iteration_ratio, Some(1.0));
+        assert_eq!((s.ours.iterations, s.ours.accurate), (2, 1));
+    }
+
+    #[test]
+    fn finish_judges_accuracy_and_infeasibility() {
+        let run = |outcome, obj, reference, expected| {
+            SolverRun::finish("S", outcome, obj, 1.0, 3, reference, expected, SOLVED_TOL)
+        };
+        let r = run(Outcome::Optimal, 1.0 + 5e-6, Some(1.0), Expected::Optimal);
+        assert!(r.solved && !r.accurate);
+        let r = run(Outcome::Optimal, 1.0 + 5e-7, Some(1.0), Expected::Optimal);
+        assert!(r.solved && r.accurate);
+        let r = run(Outcome::Optimal, 1.1, Some(1.0), Expected::Optimal);
+        assert!(!r.solved && !r.accurate);
+        let r = run(Outcome::Optimal, 7.0, None, Expected::Optimal);
+        assert!(r.solved && r.accurate && r.rel_error.is_none());
+        // an expected-infeasible problem is correct only when reported so
+        let r = run(
+            Outcome::PrimalInfeasible,
+            f64::NAN,
+            None,
+            Expected::PrimalInfeasible,
+        );
+        assert!(r.solved && r.accurate);
+        let r = run(Outcome::Optimal, 1.0, None, Expected::PrimalInfeasible);
+        assert!(!r.solved);
+        let r = run(
+            Outcome::DualInfeasible,
+            1.0,
+            None,
+            Expected::PrimalInfeasible,
+        );
+        assert!(!r.solved);
+        assert_eq!(
+            Expected::from_status("AlmostPrimalInfeasible"),
+            Expected::PrimalInfeasible
+        );
+        assert_eq!(Expected::from_status("AlmostSolved"), Expected::Optimal);
+        assert_eq!(Outcome::of_ours(Status::AlmostSolved), Outcome::Optimal);
+        assert_eq!(
+            Outcome::of_clarabel(clarabel::solver::SolverStatus::AlmostPrimalInfeasible),
+            Outcome::PrimalInfeasible
+        );
+    }
+
+    #[test]
+    fn cblib_index_walks_subdirectories() {
+        let dir = std::env::temp_dir().join(format!("lpgd-bench-cblib-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("exp")).unwrap();
+        std::fs::create_dir_all(dir.join("socp")).unwrap();
+        for f in ["exp/a.cbf.gz", "exp/B.CBF", "socp/c.cbf", "socp/notes.txt"] {
+            std::fs::write(dir.join(f), "").unwrap();
+        }
+        std::fs::write(
+            dir.join("reference.csv"),
+            "file,clarabel_status,reference_objective,clarabel_solve_time_s\n\
+             exp/a.cbf.gz,Solved,1.5,0.001\n\
+             exp/B.CBF,PrimalInfeasible,nan,0.002\n\
+             pow/missing.cbf.gz,Solved,2.0,0.1\n",
+        )
+        .unwrap();
+        let all = cblib_cases(&dir, None).unwrap();
+        let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["exp/B", "exp/a", "pow/missing", "socp/c"]);
+        assert_eq!(all[0].expected, Expected::PrimalInfeasible);
+        assert_eq!(all[0].reference, None);
+        assert_eq!(all[1].reference, Some(1.5));
+        assert_eq!(all[1].path, dir.join("exp/a.cbf.gz"));
+        assert_eq!(all[2].reference, Some(2.0));
+        assert_eq!(
+            (all[3].reference, all[3].expected),
+            (None, Expected::Optimal)
+        );
+        let some = cblib_cases(&dir, Some("EXP/")).unwrap();
+        assert_eq!(some.len(), 2);
+        std::fs::remove_file(dir.join("reference.csv")).unwrap();
+        assert_eq!(cblib_cases(&dir, None).unwrap().len(), 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(
+            cblib_cases(&dir, None),
+            Err(BenchError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn clarabel_conversion_of_exp_and_pow_cones() {
+        // minimize z s.t. (1, 1, z) ∈ K_exp: z ≥ e;
+        // minimize −w s.t. (4, 1, w) ∈ K_pow(0.5): w ≤ 2.
+        let e = std::f64::consts::E;
+        for (cone, b, c, expect) in [
+            (SupportedCone::Exponential, [1.0, 1.0, 0.0], 1.0, e),
+            (SupportedCone::Power(0.5), [4.0, 1.0, 0.0], -1.0, -2.0),
+        ] {
+            let a = CscMatrix::from_triplets(3, 1, &[2], &[0], &[-1.0]).unwrap();
+            let prob = ProblemData::new(None, vec![c], a, b.to_vec(), vec![cone]).unwrap();
+            let cp = to_clarabel(&prob).unwrap();
+            let base = run_clarabel(
+                &cp,
+                Some(expect),
+                Expected::Optimal,
+                &BenchOptions::default(),
+            );
+            assert!(base.solved && base.accurate, "{cone:?}: {base:?}");
+        }
+        let a = CscMatrix::from_triplets(3, 1, &[0, 2], &[0, 0], &[-1.0, -1.0]).unwrap();
+        let psd = ProblemData::new(
+            None,
+            vec![1.0],
+            a,
+            vec![0.0; 3],
+            vec![SupportedCone::PositiveSemidefinite(2)],
+        )
+        .unwrap();
+        assert!(to_clarabel(&psd).unwrap_err().contains("sdp"));
     }
 
     #[test]
@@ -793,7 +1272,7 @@ mod tests {
         let prob = tiny_lp();
         let opts = BenchOptions::default();
         let cp = to_clarabel(&prob).unwrap();
-        let base = run_clarabel(&cp, Some(4.0), &opts);
+        let base = run_clarabel(&cp, Some(4.0), Expected::Optimal, &opts);
         assert_eq!(base.status, "Solved");
         assert!(base.solved, "{base:?}");
         assert!((base.objective - 4.0).abs() < 1e-7);
@@ -802,7 +1281,13 @@ mod tests {
     #[test]
     fn ours_and_clarabel_agree_on_tiny_lp() {
         let prob = tiny_lp();
-        let rec = run_problem("tiny", &prob, Some(4.0), &BenchOptions::default());
+        let rec = run_problem(
+            "tiny",
+            &prob,
+            Some(4.0),
+            Expected::Optimal,
+            &BenchOptions::default(),
+        );
         let ours = rec.ours.unwrap();
         let base = rec.baseline.unwrap();
         assert!(ours.solved, "{ours:?}");

@@ -83,6 +83,9 @@ struct SolveArgs {
 enum BenchSet {
     /// Maros-Meszaros QPs: DIR holds reference.csv and the QPS files.
     Maros(MarosArgs),
+    /// CBLIB conic instances: the .cbf/.cbf.gz files under DIR and its
+    /// subdirectories, with references from DIR/reference.csv.
+    Cblib(CblibArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,6 +130,29 @@ struct MarosArgs {
     out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct CblibArgs {
+    /// Directory with reference.csv and subdirectories of CBF files [default:
+    /// $LPGD_SHARED_DIR/data/cblib, else ../shared/data/cblib].
+    dir: Option<PathBuf>,
+    /// Solver to compare against.
+    #[arg(long, value_enum, default_value_t = BaselineArg::Clarabel)]
+    baseline: BaselineArg,
+    /// Keep instances whose name (relative path without extension, e.g.
+    /// exp/beck751) contains this (case-insensitive).
+    #[arg(long, value_name = "S")]
+    filter: Option<String>,
+    /// Time limit per solve in seconds, both solvers; failures are charged it.
+    #[arg(long, value_name = "S", default_value_t = 30.0)]
+    time_limit: f64,
+    /// Print one JSON object (per-instance array and summary) on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Write the per-instance results as CSV to this file.
+    #[arg(long, value_name = "CSV")]
+    out: Option<PathBuf>,
+}
+
 /// Exit code for unreadable or invalid input.
 const EXIT_INPUT: u8 = 2;
 /// Exit code for other failures.
@@ -144,6 +170,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench {
             set: BenchSet::Maros(args),
         } => bench_maros(args),
+        Command::Bench {
+            set: BenchSet::Cblib(args),
+        } => bench_cblib(args),
     }
 }
 
@@ -293,6 +322,163 @@ fn bench_maros(args: MarosArgs) -> ExitCode {
         print_bench_summary(&report);
     }
     ExitCode::SUCCESS
+}
+
+fn bench_cblib(args: CblibArgs) -> ExitCode {
+    if args.time_limit.is_nan() || args.time_limit <= 0.0 {
+        return fail(EXIT_INPUT, "--time-limit must be positive");
+    }
+    let dir = args
+        .dir
+        .unwrap_or_else(|| bench::shared_dir().join("data/cblib"));
+    let cases = match bench::cblib_cases(&dir, args.filter.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_INPUT, &e.to_string()),
+    };
+    let opts = BenchOptions {
+        time_limit: args.time_limit,
+        baseline: args.baseline.into(),
+        ..BenchOptions::default()
+    };
+    let with_baseline = opts.baseline != Baseline::None;
+    let width = cases
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    if !args.json {
+        print_cblib_header(width, with_baseline);
+    }
+    let total = cases.len();
+    let report = bench::run_cases(&cases, &opts, |i, rec| {
+        if args.json {
+            eprintln!(
+                "[{}/{total}] {} lpgd {}{}",
+                i + 1,
+                rec.name,
+                run_brief(rec.ours.as_ref()),
+                rec.baseline.as_ref().map_or(String::new(), |b| format!(
+                    " | clarabel {}",
+                    run_brief(Some(b))
+                ))
+            );
+        } else {
+            print_cblib_row(rec, width, with_baseline);
+        }
+    });
+    if let Some(path) = &args.out {
+        if let Err(e) = std::fs::write(path, bench::report_csv(&report)) {
+            return fail(EXIT_FAILURE, &format!("{}: {e}", path.display()));
+        }
+    }
+    if args.json {
+        match serde_json::to_string(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(EXIT_FAILURE, &e.to_string()),
+        }
+    } else {
+        print_cblib_summary(&report);
+    }
+    ExitCode::SUCCESS
+}
+
+const CBLIB_RUN_HEADER: &str = "status                     objective  rel_err  iter   time_s";
+
+fn cblib_cells(run: Option<&SolverRun>) -> String {
+    match run {
+        Some(r) => format!(
+            "{:<20} {:>15} {:>8} {:>5} {:>8.4}",
+            r.status,
+            if r.objective.is_finite() {
+                format!("{:.8e}", r.objective)
+            } else {
+                "-".into()
+            },
+            r.rel_error.map_or("-".into(), |e| format!("{e:.1e}")),
+            r.iterations,
+            r.time_s
+        ),
+        None => format!("{:<20} {:>15} {:>8} {:>5} {:>8}", "-", "-", "-", "-", "-"),
+    }
+}
+
+fn print_cblib_header(width: usize, with_baseline: bool) {
+    let mut line = format!(
+        "{:<width$} {:>7} {:>7} | lpgd {CBLIB_RUN_HEADER}",
+        "instance", "rows", "cols"
+    );
+    if with_baseline {
+        line.push_str(&format!(" | clarabel {CBLIB_RUN_HEADER} |  ratio"));
+    }
+    println!("{line}");
+}
+
+fn print_cblib_row(rec: &bench::ProblemRecord, width: usize, with_baseline: bool) {
+    let mark = |run: Option<&SolverRun>| match run {
+        Some(r) if r.solved => ' ',
+        Some(_) | None => '*',
+    };
+    let mut line = format!(
+        "{:<width$} {:>7} {:>7} |    {}{}",
+        rec.name,
+        rec.rows,
+        rec.cols,
+        mark(rec.ours.as_ref()),
+        cblib_cells(rec.ours.as_ref())
+    );
+    if with_baseline {
+        line.push_str(&format!(
+            " |        {}{} | {:>6}",
+            mark(rec.baseline.as_ref()),
+            cblib_cells(rec.baseline.as_ref()),
+            rec.time_ratio.map_or("-".into(), |r| format!("{r:.2}"))
+        ));
+    }
+    if rec.expected != bench::Expected::Optimal {
+        line.push_str(&format!("  (expected {})", rec.expected.as_str()));
+    }
+    if let Some(e) = rec.read_error.as_ref() {
+        line.push_str(&format!("  read error: {e}"));
+    }
+    for (who, run) in [("lpgd", &rec.ours), ("clarabel", &rec.baseline)] {
+        if let Some(err) = run.as_ref().and_then(|r| r.error.as_ref()) {
+            line.push_str(&format!("  {who} error: {}", bench::one_line(err)));
+        }
+    }
+    println!("{line}");
+}
+
+fn print_cblib_summary(report: &BenchReport) {
+    let s = &report.summary;
+    println!(
+        "instances: {} (read errors: {}); * = not solved; solved = status Solved/AlmostSolved and \
+         |obj-ref|/max(1,|ref|) <= {:e}, or the infeasibility of an infeasible reference reported; \
+         accurate = solved within {:e}; time limit {} s (charged to failures), shift {} s",
+        s.problems, s.read_errors, s.tol, s.accurate_tol, s.time_limit_s, s.shift_s
+    );
+    for side in std::iter::once(&s.ours).chain(s.baseline.as_ref()) {
+        println!(
+            "{:<9} solved {}/{}, accurate (rel err <= {:e}) {}/{}, shifted geomean time {:.4e} s, \
+             iterations {}",
+            format!("{}:", side.solver),
+            side.solved,
+            side.total,
+            s.accurate_tol,
+            side.accurate,
+            side.total,
+            side.sgm_time_s,
+            side.iterations
+        );
+    }
+    if let Some(r) = s.sgm_ratio {
+        let iters = match (s.iteration_ratio, s.both_solved) {
+            (Some(i), Some(n)) => format!("{i:.3} (over the {n} instances both solved)"),
+            (None, Some(n)) => format!("- (both solved {n})"),
+            _ => "-".into(),
+        };
+        println!("ratio lpgd/clarabel: shifted geomean time {r:.3}, total iterations {iters}");
+    }
 }
 
 fn run_brief(run: Option<&SolverRun>) -> String {

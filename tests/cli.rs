@@ -177,3 +177,168 @@ fn invalid_setting_is_a_one_line_error() {
         "--json",
     ]));
 }
+
+// ---------------------------------------------------------------- bench cblib
+
+/// minimize x s.t. (x, 3, 4) ∈ Q: optimum 5.
+const CBF_SOCP: &str = "VER\n3\nVAR\n1 1\nF 1\nCON\n3 1\nQ 3\nOBJACOORD\n1\n0 1.0\n\
+                        ACOORD\n1\n0 0 1.0\nBCOORD\n2\n1 3.0\n2 4.0\n";
+/// minimize t s.t. (t, 1, 1) ∈ EXP (t ≥ 1·exp(1/1)): optimum e.
+const CBF_EXP: &str = "VER\n3\nVAR\n1 1\nF 1\nCON\n3 1\nEXP 3\nOBJACOORD\n1\n0 1.0\n\
+                       ACOORD\n1\n0 0 1.0\nBCOORD\n2\n1 1.0\n2 1.0\n";
+/// x − 1 ≥ 0 and −x − 1 ≥ 0: primal infeasible.
+const CBF_INFEASIBLE: &str = "VER\n3\nVAR\n1 1\nF 1\nCON\n2 1\nL+ 2\nOBJACOORD\n1\n0 1.0\n\
+                              ACOORD\n2\n0 0 1.0\n1 0 -1.0\nBCOORD\n2\n0 -1.0\n1 -1.0\n";
+
+/// A fresh directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A CBLIB-like directory: `socp/tiny.cbf`, `exp/tiny.cbf`,
+/// `exp/infeasible.cbf` and `reference.csv`.
+fn cblib_dir() -> PathBuf {
+    let dir = temp_dir("cblib");
+    for (file, text) in [
+        ("socp/tiny.cbf", CBF_SOCP),
+        ("exp/tiny.cbf", CBF_EXP),
+        ("exp/infeasible.cbf", CBF_INFEASIBLE),
+    ] {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    std::fs::write(
+        dir.join("reference.csv"),
+        format!(
+            "file,clarabel_status,reference_objective,clarabel_solve_time_s\n\
+             exp/infeasible.cbf,PrimalInfeasible,nan,0.001\n\
+             exp/tiny.cbf,Solved,{},0.001\n\
+             socp/tiny.cbf,Solved,5.0,0.001\n",
+            std::f64::consts::E
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn bench_cblib_table_json_and_csv() {
+    let dir = cblib_dir();
+    let d = dir.to_str().unwrap();
+
+    let out = lpgd(&["bench", "cblib", d]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "exp/infeasible",
+        "exp/tiny",
+        "socp/tiny",
+        "PrimalInfeasible",
+        "lpgd:     solved 3/3",
+        "clarabel: solved 3/3",
+        "ratio lpgd/clarabel",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in\n{stdout}");
+    }
+
+    let csv = dir.join("out.csv");
+    let out = lpgd(&[
+        "bench",
+        "cblib",
+        d,
+        "--json",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json_stdout(&out);
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 3);
+    assert_eq!(problems[0]["name"], "exp/infeasible");
+    assert_eq!(problems[0]["expected"], "primal_infeasible");
+    for p in problems {
+        for who in ["ours", "baseline"] {
+            assert_eq!(p[who]["solved"], true, "{who}: {p}");
+        }
+        assert!(p["time_ratio"].as_f64().is_some(), "{p}");
+    }
+    let e = problems[1]["ours"]["objective"].as_f64().unwrap();
+    assert!((e - std::f64::consts::E).abs() < 1e-6, "{e}");
+    let s = &v["summary"];
+    assert_eq!(s["ours"]["solved"], 3);
+    assert_eq!(s["baseline"]["accurate"], 3);
+    assert_eq!(s["both_solved"], 3);
+    assert!(s["iteration_ratio"].as_f64().unwrap() > 0.0);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 4, "{text}");
+
+    // filter and no baseline
+    let out = lpgd(&[
+        "bench",
+        "cblib",
+        d,
+        "--json",
+        "--baseline",
+        "none",
+        "--filter",
+        "EXP/",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let v = json_stdout(&out);
+    assert_eq!(v["problems"].as_array().unwrap().len(), 2);
+    assert!(v["problems"][0]["baseline"].is_null());
+    assert!(v["summary"]["baseline"].is_null());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bench_cblib_reports_bad_files_per_instance() {
+    let dir = temp_dir("cblib-bad");
+    std::fs::create_dir_all(dir.join("exp")).unwrap();
+    std::fs::write(dir.join("exp/tiny.cbf"), CBF_EXP).unwrap();
+    std::fs::write(dir.join("exp/garbage.cbf"), "VER\n3\nVAR\n1 1\nZ 1\n").unwrap();
+    let out = lpgd(&[
+        "bench",
+        "cblib",
+        dir.to_str().unwrap(),
+        "--baseline",
+        "none",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("read error"), "{stdout}");
+    assert!(stdout.contains("solved 1/2"), "{stdout}");
+
+    // a semidefinite instance: Clarabel (built without "sdp") cannot take
+    // it, which is an error of that instance only
+    std::fs::write(
+        dir.join("exp/psd.cbf"),
+        "VER\n3\nPSDVAR\n1\n2\nCON\n1 1\nL= 1\nOBJFCOORD\n2\n0 0 0 1.0\n0 1 1 1.0\n\
+         FCOORD\n1\n0 0 0 0 1.0\nBCOORD\n1\n0 -1.0\n",
+    )
+    .unwrap();
+    let out = lpgd(&["bench", "cblib", dir.to_str().unwrap(), "--filter", "psd"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("clarabel error: no Clarabel conversion"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("clarabel: solved 0/1"), "{stdout}");
+
+    // a missing directory and a bad time limit are input errors
+    assert_input_error(&lpgd(&["bench", "cblib", "/nonexistent/cblib"]));
+    assert_input_error(&lpgd(&[
+        "bench",
+        "cblib",
+        dir.to_str().unwrap(),
+        "--time-limit",
+        "0",
+    ]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

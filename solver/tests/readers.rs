@@ -496,13 +496,17 @@ fn cbf_errors() {
     assert_parse_err(parse_cbf(&t), "CBF", 41, "row index 6 out of range");
     let t = base.replace("3 3 1.0", "3 6 1.0");
     assert_parse_err(parse_cbf(&t), "CBF", 41, "column index 6 out of range");
-    // exponential and power cones
+    // exponential cones of the wrong size; power cone without POWCONES
     let t = base.replace("Q 3\nL- 1", "EXP 3\nL- 1");
-    assert_parse_err(parse_cbf(&t), "CBF", 12, "exponential cone");
+    assert!(parse_cbf(&t).is_ok());
+    let t = base
+        .replace("VAR\n6 4", "VAR\n7 4")
+        .replace("Q 3\nL- 1", "EXP* 4\nL- 1");
+    assert_parse_err(parse_cbf(&t), "CBF", 12, "must have dimension 3");
     let t = base.replace("Q 3\nL- 1", "@0:POW 3\nL- 1");
-    assert_parse_err(parse_cbf(&t), "CBF", 12, "power cone");
-    let t = base.replace("OBJSENSE", "PSDVAR\n1\n2\n\nOBJSENSE");
-    assert_parse_err(parse_cbf(&t), "CBF", 5, "semidefinite");
+    assert_parse_err(parse_cbf(&t), "CBF", 12, "refers to POWCONES entry 0");
+    let t = base.replace("Q 3\nL- 1", "SVECPSD 3\nL- 1");
+    assert_parse_err(parse_cbf(&t), "CBF", 12, "not supported");
     // bad number
     let t = base.replace("2 -1.0", "2 -1.0.0");
     assert_parse_err(parse_cbf(&t), "CBF", 30, "invalid number");
@@ -526,6 +530,526 @@ fn cbf_errors() {
         4,
         "limit",
     );
+}
+
+/// One-based number of the first line of `text` equal to `needle` (trimmed).
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim() == needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in text"))
+        + 1
+}
+
+/// A deterministic pseudo-random sequence in [-1, 1).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    }
+}
+
+/// Margin of our exponential cone `{(x, y, z) : y·exp(x/y) ≤ z, y > 0}`:
+/// positive inside, negative outside (random points avoid `y = 0`).
+fn exp_margin(s: &[f64]) -> f64 {
+    let (x, y, z) = (s[0], s[1], s[2]);
+    if y <= 0.0 {
+        return -1.0;
+    }
+    z - y * (x / y).exp()
+}
+
+/// Margin of our power cone `x^α y^(1−α) ≥ |z|`, `x, y ≥ 0`.
+fn pow_margin(s: &[f64], alpha: f64) -> f64 {
+    if s[0] < 0.0 || s[1] < 0.0 {
+        return -1.0;
+    }
+    s[0].powf(alpha) * s[1].powf(1.0 - alpha) - s[2].abs()
+}
+
+/// Margin of the second-order cone `t ≥ ‖u‖`.
+fn soc_margin(s: &[f64]) -> f64 {
+    s[0] - s[1..].iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+/// Every output cone's margin at the slack `s` (exp, pow and soc only).
+fn cone_margins(prob: &ProblemData, s: &[f64]) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut r = 0;
+    for k in &prob.cones {
+        let blk = &s[r..r + k.dim()];
+        out.push(match *k {
+            SupportedCone::Exponential => exp_margin(blk),
+            SupportedCone::Power(a) => pow_margin(blk, a),
+            SupportedCone::SecondOrder(_) => soc_margin(blk),
+            other => panic!("unexpected cone {other:?}"),
+        });
+        r += k.dim();
+    }
+    out
+}
+
+/// minimize nothing s.t. g = (2x₀ + 1, x₁, x₂) ∈ EXP, (x₀, x₁, x₂) ∈ EXP,
+/// (x₃, x₄, x₅) ∈ EXP*.
+const EXP_CBF: &str = "\
+VER
+3
+VAR
+6 2
+EXP 3
+EXP* 3
+CON
+3 1
+EXP 3
+ACOORD
+3
+0 0 2.0
+1 1 1.0
+2 2 1.0
+BCOORD
+1
+0 1.0
+";
+
+#[test]
+fn cbf_exponential_cones_standard_form() {
+    let prob = parse_cbf(EXP_CBF).unwrap();
+    assert_eq!((prob.n(), prob.m()), (6, 9));
+    assert_eq!(prob.cones, vec![SupportedCone::Exponential; 3]);
+    let x = [0.3, -1.2, 2.5, 0.7, 1.9, -0.4];
+    let expected = [
+        x[2],
+        x[1],
+        2.0 * x[0] + 1.0, // constraint EXP, reversed
+        x[2],
+        x[1],
+        x[0], // variable EXP, reversed
+        x[5] - x[4],
+        -x[5],
+        x[3], // variable EXP*: (g₂ − g₁, −g₂, g₀)
+    ];
+    assert_vec_close(&slack(&prob, &x), &expected);
+    assert_vec_close(&prob.b, &[0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(prob.a.nnz(), 10);
+}
+
+/// The EXP and EXP* maps agree with the CBF definitions of the cones on
+/// points near their boundaries (both sides), and the map is exact on the
+/// boundary pieces `y = 0` (EXP) and `x₂ = 0` (EXP*).
+#[test]
+fn cbf_exponential_transforms_on_points() {
+    let primal = parse_cbf("VER\n3\nVAR\n3 1\nEXP 3\n").unwrap();
+    let dual = parse_cbf("VER\n3\nVAR\n3 1\nEXP* 3\n").unwrap();
+    // CBF EXP: g₀ ≥ g₁·exp(g₂/g₁), g₁ > 0.
+    let cbf_exp = |g: &[f64]| {
+        if g[1] <= 0.0 {
+            -1.0
+        } else {
+            g[0] - g[1] * (g[2] / g[1]).exp()
+        }
+    };
+    // CBF EXP*: g₀ ≥ −g₂·e⁻¹·exp(g₁/g₂), g₂ < 0.
+    let cbf_dual = |g: &[f64]| {
+        if g[2] >= 0.0 {
+            -1.0
+        } else {
+            g[0] + g[2] * (g[1] / g[2] - 1.0).exp()
+        }
+    };
+    let mut rng = Lcg(7);
+    let (mut inside, mut outside) = (0, 0);
+    for _ in 0..4000 {
+        let a = 2.0 * rng.next();
+        let bpos = 0.05 + 2.0 * rng.next().abs();
+        let factor = 1.0 + 0.2 * rng.next();
+        // EXP: g = (g₁·exp(g₂/g₁)·factor, g₁, g₂), sometimes g₁ < 0
+        let g1 = if rng.next() < -0.8 { -bpos } else { bpos };
+        let g = [bpos * (a / bpos).exp() * factor, g1, a];
+        let (want, got) = (cbf_exp(&g), exp_margin(&slack(&primal, &g)));
+        if want.abs() > 1e-9 * (1.0 + g[0].abs()) {
+            assert_eq!(want > 0.0, got > 0.0, "EXP at {g:?}: {want} vs {got}");
+        }
+        // EXP*: g = (−g₂·e⁻¹·exp(g₁/g₂)·factor, g₁, g₂), sometimes g₂ > 0
+        let g2 = if rng.next() < -0.8 { bpos } else { -bpos };
+        let g = [bpos * (a / -bpos - 1.0).exp() * factor, a, g2];
+        let (want, got) = (cbf_dual(&g), exp_margin(&slack(&dual, &g)));
+        if want.abs() > 1e-9 * (1.0 + g[0].abs()) {
+            assert_eq!(want > 0.0, got > 0.0, "EXP* at {g:?}: {want} vs {got}");
+            if want > 0.0 {
+                inside += 1;
+            } else {
+                outside += 1;
+            }
+        }
+    }
+    assert!(inside > 1000 && outside > 1000, "{inside} {outside}");
+    // Boundary pieces: EXP* {g₂ = 0, g₁ ≥ 0, g₀ ≥ 0} ↦ {y = 0, x ≤ 0, z ≥ 0}.
+    let s = slack(&dual, &[2.0, 3.0, 0.0]);
+    assert_vec_close(&s, &[-3.0, 0.0, 2.0]);
+    // EXP {g₁ = 0, g₂ ≤ 0, g₀ ≥ 0} ↦ {y = 0, x ≤ 0, z ≥ 0}.
+    let s = slack(&primal, &[2.0, 0.0, -3.0]);
+    assert_vec_close(&s, &[-3.0, 0.0, 2.0]);
+}
+
+/// Power cones: 3-dimensional POW and POW* (parameters not summing to 1),
+/// a longer POW with three parameters and a two-entry normed part (chain
+/// with auxiliary variables), and a one-parameter POW (second-order cone).
+const POW_CBF: &str = "\
+VER
+3
+POWCONES
+3 6
+2
+3.0
+1.0
+3
+1
+1
+2
+1
+2.0
+POW*CONES
+1 2
+2
+1.0
+4.0
+VAR
+13 4
+@0:POW 3
+@0:POW* 3
+@1:POW 5
+@2:POW 2
+CON
+3 1
+@0:POW 3
+ACOORD
+1
+0 0 2.0
+BCOORD
+1
+2 -1.0
+";
+
+#[test]
+fn cbf_power_cones_standard_form() {
+    let prob = parse_cbf(POW_CBF).unwrap();
+    // 13 variables, then r (normed part of @1:POW) and t₁ (chain link).
+    assert_eq!(prob.n(), 15);
+    assert_eq!(
+        prob.cones,
+        vec![
+            SupportedCone::Power(0.75), // constraint @0:POW
+            SupportedCone::Power(0.75), // variables 0–2
+            SupportedCone::Power(0.2),  // variables 3–5, POW* entry 0
+            SupportedCone::Power(0.5),  // (x₆, x₇, t₁)
+            SupportedCone::Power(0.5),  // (t₁, x₈, r)
+            SupportedCone::SecondOrder(3),
+            SupportedCone::SecondOrder(2),
+        ]
+    );
+    let x: Vec<f64> = (0..15).map(|k| 0.1 * k as f64 + 0.05).collect();
+    let (r, t1) = (x[13], x[14]);
+    let expected = [
+        2.0 * x[0],
+        0.0,
+        -1.0,
+        x[0],
+        x[1],
+        x[2],
+        x[3] / 0.2,
+        x[4] / 0.8,
+        x[5],
+        x[6],
+        x[7],
+        t1,
+        t1,
+        x[8],
+        r,
+        r,
+        x[9],
+        x[10],
+        x[11],
+        x[12],
+    ];
+    assert_vec_close(&slack(&prob, &x), &expected);
+    assert_eq!(prob.c, vec![0.0; 15]);
+}
+
+/// POW, POW* and the chained POW agree with the CBF definitions on points.
+#[test]
+fn cbf_power_transforms_on_points() {
+    let prob = parse_cbf(POW_CBF).unwrap();
+    let mut rng = Lcg(11);
+    let mut count = [0usize; 2];
+    for _ in 0..3000 {
+        let mut x = [0.0; 15];
+        for v in x.iter_mut() {
+            *v = 0.05 + rng.next().abs();
+        }
+        let factor = 1.0 + 0.3 * rng.next();
+        // @0:POW on x₀..x₂: β = (0.75, 0.25)
+        x[2] = x[0].powf(0.75) * x[1].powf(0.25) * factor * rng.next().signum();
+        // @0:POW* on x₃..x₅: β = (0.2, 0.8), Π (uᵢ/βᵢ)^βᵢ ≥ |w|
+        x[5] = (x[3] / 0.2).powf(0.2) * (x[4] / 0.8).powf(0.8) * factor;
+        // @1:POW on x₆..x₁₀: β = (0.25, 0.25, 0.5), normed part (x₉, x₁₀)
+        let gm = x[6].powf(0.25) * x[7].powf(0.25) * x[8].powf(0.5);
+        let angle = 3.0 * rng.next();
+        x[9] = gm * factor * angle.cos();
+        x[10] = gm * factor * angle.sin();
+        // @2:POW on (x₁₁, x₁₂): x₁₁ ≥ |x₁₂|
+        x[12] = x[11] * factor;
+        // canonical auxiliary values: r = ‖w‖, t₁ = √(x₆x₇)
+        x[13] = x[9].hypot(x[10]);
+        x[14] = (x[6] * x[7]).sqrt();
+        let s = slack(&prob, &x);
+        let margins = cone_margins(&prob, &s);
+        let inside = factor < 1.0;
+        if (factor - 1.0).abs() < 1e-6 {
+            continue;
+        }
+        count[inside as usize] += 1;
+        // constraint cone (2x₀, 0, −1) is inside whenever x₀ > 0... skip it
+        for (k, m) in margins.iter().enumerate().skip(1) {
+            if k == 3 || k == 5 {
+                // (x₆, x₇, t₁) and (r, x₉, x₁₀) hold with equality by
+                // construction; (t₁, x₈, r) decides
+                assert!(m.abs() < 1e-12, "{m}");
+                continue;
+            }
+            let tol = 1e-12 * (1.0 + s.iter().map(|v| v.abs()).fold(0.0, f64::max));
+            assert_eq!(*m > tol, inside, "cone {k} at {x:?}: margin {m}");
+        }
+    }
+    assert!(count[0] > 500 && count[1] > 500, "{count:?}");
+}
+
+/// Matrix variables and constraints: OBJFCOORD, FCOORD, HCOORD, DCOORD.
+const PSD_CBF: &str = "\
+VER
+3
+OBJSENSE
+MAX
+PSDVAR
+2
+2
+1
+VAR
+2 1
+F 2
+PSDCON
+1
+2
+CON
+1 1
+L= 1
+OBJFCOORD
+2
+0 0 0 1.0
+0 1 0 0.5
+OBJACOORD
+1
+1 3.0
+FCOORD
+2
+0 0 1 0 2.0
+0 1 0 0 -1.0
+ACOORD
+1
+0 0 1.0
+BCOORD
+1
+0 -4.0
+HCOORD
+2
+0 0 1 0 1.5
+0 1 1 1 2.0
+DCOORD
+2
+0 0 0 1.0
+0 1 1 0.25
+";
+
+#[test]
+fn cbf_semidefinite_standard_form() {
+    let prob = parse_cbf(PSD_CBF).unwrap();
+    // x₀, x₁, svec(X) (3 entries), svec(Y) (1 entry)
+    assert_eq!((prob.n(), prob.m()), (6, 8));
+    assert_eq!(
+        prob.cones,
+        vec![
+            SupportedCone::Zero(1),
+            SupportedCone::PositiveSemidefinite(2), // PSDCON 0
+            SupportedCone::PositiveSemidefinite(2), // PSDVAR 0
+            SupportedCone::PositiveSemidefinite(1), // PSDVAR 1
+        ]
+    );
+    let r2 = std::f64::consts::SQRT_2;
+    let (x0, x1) = (0.5, -1.2);
+    let (x00, x01, x11, y) = (0.7, -0.3, 1.1, 0.4);
+    let v = [x0, x1, x00, r2 * x01, x11, y];
+    // ⟨F, X⟩ counts the off-diagonal entry twice
+    let expected = [
+        2.0 * 2.0 * x01 - y + x0 - 4.0, // L= row
+        1.0,                            // svec(x₀H₀ + x₁H₁ + D)
+        r2 * 1.5 * x0,
+        2.0 * x1 + 0.25,
+        x00, // svec(X)
+        r2 * x01,
+        x11,
+        y, // svec(Y)
+    ];
+    assert_vec_close(&slack(&prob, &v), &expected);
+    // MAX: minus (⟨F⁰, X⟩ + 3x₁) with F⁰ = [[1, .5], [.5, 0]]
+    assert!(close(
+        prob.objective(&v),
+        -(x00 + 2.0 * 0.5 * x01 + 3.0 * x1)
+    ));
+    assert!(close(prob.c[3], -0.5 * r2));
+
+    // (k, l) and (l, k) name the same entry
+    let swapped = PSD_CBF
+        .replace("0 1 0 0.5", "0 0 1 0.5")
+        .replace("0 0 1 0 2.0", "0 0 0 1 2.0")
+        .replace("0 0 1 0 1.5", "0 0 0 1 1.5");
+    assert_eq!(parse_cbf(&swapped).unwrap(), prob);
+
+    // Without VAR: a pure matrix problem.
+    let sdp = "VER\n3\nPSDVAR\n1\n3\nOBJFCOORD\n2\n0 2 2 1.0\n0 2 0 1.0\n";
+    let p = parse_cbf(sdp).unwrap();
+    assert_eq!((p.n(), p.m()), (6, 6));
+    assert_eq!(p.cones, vec![SupportedCone::PositiveSemidefinite(3)]);
+    // svec positions: (0,2) ↦ 3, (2,2) ↦ 5
+    assert_vec_close(&p.c, &[0.0, 0.0, 0.0, r2, 0.0, 1.0]);
+}
+
+#[test]
+fn cbf_errors_new_cones() {
+    let t = POW_CBF.replace("@2:POW 2", "@2:POW 1");
+    let t = t.replace("13 4", "12 4");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "@2:POW 1"),
+        "not supported: power cone @2:POW of dimension 1",
+    );
+    let t = POW_CBF.replace("@2:POW 2", "@3:POW 2");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "@3:POW 2"),
+        "refers to POWCONES entry 3, but 3 are declared",
+    );
+    let t = POW_CBF.replace("@2:POW 2", "@0:POW* 2");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "@0:POW* 2"),
+        "no normed part",
+    );
+    let t = POW_CBF.replace("@2:POW 2", "@0:ROOT 2");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "@0:ROOT 2"),
+        "unknown parametric cone",
+    );
+    let t = POW_CBF.replace("3.0\n", "-3.0\n");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "-3.0"),
+        "must be positive",
+    );
+    let t = POW_CBF.replace("3 6", "3 7");
+    assert_parse_err(parse_cbf(&t), "CBF", 4, "sum to 6 but 7 declared");
+    // POW*CONES alias, and dual cones taken from the dual table
+    let t = POW_CBF.replace("POW*CONES", "POWSTARCONES");
+    assert_eq!(parse_cbf(&t).unwrap(), parse_cbf(POW_CBF).unwrap());
+    let t = POW_CBF.replace("POW*CONES", "POWCONES");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "1 2") - 1,
+        "duplicate POWCONES",
+    );
+
+    // matrix sections
+    let t = PSD_CBF.replace("PSDVAR\n2\n2\n1\n", "");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "OBJFCOORD"),
+        "OBJFCOORD must come after PSDVAR",
+    );
+    let t = PSD_CBF.replace("0 1 0 0 -1.0", "0 2 0 0 -1.0");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "0 2 0 0 -1.0"),
+        "PSDVAR index 2 out of range",
+    );
+    let t = PSD_CBF.replace("0 1 0 0 -1.0", "0 1 1 0 -1.0");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "0 1 1 0 -1.0"),
+        "matrix entry (1, 0) out of range (side 1)",
+    );
+    let t = PSD_CBF.replace("0 0 1 0 2.0", "1 0 1 0 2.0");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "1 0 1 0 2.0"),
+        "FCOORD row index 1 out of range",
+    );
+    let t = PSD_CBF.replace("0 1 1 1 2.0", "1 1 1 1 2.0");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "1 1 1 1 2.0"),
+        "PSDCON index 1 out of range",
+    );
+    let t = PSD_CBF.replace("0 1 1 1 2.0", "0 2 1 1 2.0");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "0 2 1 1 2.0"),
+        "HCOORD variable index 2 out of range",
+    );
+    let t = PSD_CBF.replace("0 1 1 0.25", "0 2 1 0.25");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "0 2 1 0.25"),
+        "matrix entry (2, 1) out of range (side 2)",
+    );
+    let t = PSD_CBF.replace("PSDCON\n1\n2\n", "");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "HCOORD"),
+        "HCOORD must come after PSDCON",
+    );
+    let t = PSD_CBF.replace("PSDCON\n1\n2\n", "PSDCON\n1\n0\n");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "0"),
+        "side must be at least 1",
+    );
+    let t = PSD_CBF.replace("0 0 0 1.0\n0 1 0 0.5", "0 0 0 1.0 2.0\n0 1 0 0.5");
+    assert_parse_err(
+        parse_cbf(&t),
+        "CBF",
+        line_of(&t, "0 0 0 1.0 2.0"),
+        "expected OBJFCOORD entry",
+    );
+    // no VAR and no PSDVAR
+    assert_parse_err(parse_cbf("VER\n3\nPSDCON\n1\n2\n"), "CBF", 5, "missing VAR");
 }
 
 fn cblib_dir() -> Option<PathBuf> {
@@ -677,25 +1201,65 @@ fn cblib_sambal_entries() {
     }
 }
 
+/// Every exponential and power cone instance reads, with one cone per
+/// `EXP` / `@k:POW` block and the variables as in the file (all power cones
+/// are 3-dimensional with two parameters, so no auxiliary variables).
 #[test]
-fn cblib_exp_and_pow_not_supported() {
+fn cblib_exp_and_pow_parse() {
     let Some(dir) = cblib_dir() else { return };
-    for (sub, needle) in [("exp", "exponential cone"), ("pow", "power cone")] {
+    let mut count = 0;
+    for sub in ["exp", "pow"] {
         for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
             let path = entry.unwrap().path();
-            match read_problem(&path) {
-                Err(ReadError::Parse {
-                    format: "CBF",
-                    message,
-                    ..
-                }) => assert!(message.contains(needle), "{}: {message}", path.display()),
-                other => panic!(
-                    "{}: expected not-supported error, got {other:?}",
-                    path.display()
-                ),
+            let prob = read_problem(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut text = String::new();
+            use std::io::Read;
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(&path).unwrap())
+                .read_to_string(&mut text)
+                .unwrap();
+            let ((n, var), (_, con)) = cbf_headers(&text);
+            assert_eq!(prob.n(), n, "{}", path.display());
+            let kept: usize = con
+                .iter()
+                .chain(&var)
+                .filter(|(k, _)| k != "F")
+                .map(|(_, d)| d)
+                .sum();
+            assert_eq!(prob.m(), kept, "{}", path.display());
+            let blocks = |pred: &dyn Fn(&str) -> bool| {
+                con.iter().chain(&var).filter(|(k, _)| pred(k)).count()
+            };
+            let n_exp = prob
+                .cones
+                .iter()
+                .filter(|k| **k == SupportedCone::Exponential)
+                .count();
+            assert_eq!(n_exp, blocks(&|k| k == "EXP"), "{}", path.display());
+            let pows: Vec<f64> = prob
+                .cones
+                .iter()
+                .filter_map(|k| match k {
+                    SupportedCone::Power(a) => Some(*a),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                pows.len(),
+                blocks(&|k| k.ends_with(":POW")),
+                "{}",
+                path.display()
+            );
+            if sub == "pow" {
+                // HMCR: POWCONES entry (0.8305…, 0.1694…), which sums to 1
+                assert!(!pows.is_empty());
+                for a in pows {
+                    assert!((a - 8.305084745762712e-1).abs() < 1e-15, "{a}");
+                }
             }
+            count += 1;
         }
     }
+    assert_eq!(count, 17);
 }
 
 // ---------------------------------------------------------------- JSON
@@ -720,7 +1284,13 @@ fn json_parse_and_round_trip() {
     ));
     assert_eq!(parse_json(&to_json(&prob)).unwrap(), prob);
 
-    for p in [parse_mps(TINY_QPS).unwrap(), parse_cbf(TINY_CBF).unwrap()] {
+    for p in [
+        parse_mps(TINY_QPS).unwrap(),
+        parse_cbf(TINY_CBF).unwrap(),
+        parse_cbf(EXP_CBF).unwrap(),
+        parse_cbf(POW_CBF).unwrap(),
+        parse_cbf(PSD_CBF).unwrap(),
+    ] {
         assert_eq!(parse_json(&to_json(&p)).unwrap(), p);
     }
     // P optional or null; obj_constant optional
@@ -730,6 +1300,39 @@ fn json_parse_and_round_trip() {
     assert_eq!(lp.p.nnz(), 0);
     assert_eq!(lp.obj_constant, 0.0);
     assert_eq!(parse_json(&to_json(&lp)).unwrap(), lp);
+}
+
+/// The exponential, power and semidefinite cone objects: parsed, written
+/// back in the same form, and read again to the same problem.
+#[test]
+fn json_new_cones() {
+    let text = r#"{
+      "c": [1.0, 0.0, 0.0],
+      "A": {"m": 9, "n": 3, "rows": [0, 1, 2, 3, 4, 5, 6, 7, 8],
+            "cols": [0, 1, 2, 0, 1, 2, 0, 1, 2], "vals": [-1, -1, -1, -1, -1, -1, -1, -1, -1]},
+      "b": [0, 1, 0, 0, 0, 0, 1, 0, 1],
+      "cones": [{"type": "exp"}, {"type": "pow", "alpha": 0.25}, {"type": "psd", "n": 2}]
+    }"#;
+    let prob = parse_json(text).unwrap();
+    assert_eq!(
+        prob.cones,
+        vec![
+            SupportedCone::Exponential,
+            SupportedCone::Power(0.25),
+            SupportedCone::PositiveSemidefinite(2),
+        ]
+    );
+    let out = to_json(&prob);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["cones"],
+        serde_json::json!([{"type": "exp"}, {"type": "pow", "alpha": 0.25}, {"type": "psd", "n": 2}])
+    );
+    assert_eq!(parse_json(&out).unwrap(), prob);
+    // an exponent that is not a short decimal survives the round trip
+    let mut p = prob.clone();
+    p.cones[1] = SupportedCone::Power(1.0 / 3.0);
+    assert_eq!(parse_json(&to_json(&p)).unwrap(), p);
 }
 
 #[test]
@@ -801,22 +1404,51 @@ fn json_errors() {
     // size mismatches
     assert_json_err(edit(&|v| v["A"]["m"] = 4.into()), "$.A.m", "b has length 3");
     assert_json_err(edit(&|v| v["P"]["n"] = 3.into()), "$.P.n", "c has length 2");
-    // unsupported / unknown cones and keys
+    // exponential, power and semidefinite cones: strict keys and values
     assert_json_err(
         edit(&|v| v["cones"][1] = serde_json::json!({"type": "exp", "dim": 3})),
-        "$.cones[1].type",
-        "exponential cone is not yet supported",
+        "$.cones[1].dim",
+        "unknown key (expected one of type)",
     );
     assert_json_err(
-        edit(&|v| v["cones"][0] = serde_json::json!({"type": "pow", "alpha": 0.3})),
-        "$.cones[0].type",
-        "power cone",
+        edit(&|v| v["cones"][0] = serde_json::json!({"type": "pow"})),
+        "$.cones[0]",
+        "missing required key \"alpha\"",
     );
+    for bad in [0.0, 1.0, -0.5, 1.5] {
+        assert_json_err(
+            edit(&|v| v["cones"][0] = serde_json::json!({"type": "pow", "alpha": bad})),
+            "$.cones[0].alpha",
+            "open interval (0, 1)",
+        );
+    }
+    assert_json_err(
+        edit(&|v| v["cones"][0] = serde_json::json!({"type": "pow", "alpha": "0.5"})),
+        "$.cones[0].alpha",
+        "expected a number",
+    );
+    assert_json_err(
+        edit(&|v| v["cones"][0] = serde_json::json!({"type": "psd", "n": 0})),
+        "$.cones[0].n",
+        "at least 1",
+    );
+    assert_json_err(
+        edit(&|v| v["cones"][0] = serde_json::json!({"type": "psd", "n": 1.5})),
+        "$.cones[0].n",
+        "nonnegative integer",
+    );
+    assert_json_err(
+        edit(&|v| v["cones"][0] = serde_json::json!({"type": "psd", "dim": 3})),
+        "$.cones[0].dim",
+        "unknown key (expected one of type, n)",
+    );
+    // psd n = 2 covers 3 rows: with the nonneg(2) block, 5 ≠ 3
     assert_json_err(
         edit(&|v| v["cones"][0] = serde_json::json!({"type": "psd", "n": 2})),
-        "$.cones[0].type",
-        "semidefinite",
+        "$.cones",
+        "sum to 5 but A has 3 rows",
     );
+    // unknown cones and keys
     assert_json_err(
         edit(&|v| v["cones"][0]["type"] = "box".into()),
         "$.cones[0].type",
@@ -895,7 +1527,7 @@ fn read_problem_dispatch_and_gzip() {
 #[test]
 fn malformed_inputs_never_panic() {
     // Truncations and byte edits of valid files give errors, never panics.
-    for text in [TINY_QPS, TINY_CBF, TINY_JSON] {
+    for text in [TINY_QPS, TINY_CBF, TINY_JSON, EXP_CBF, POW_CBF, PSD_CBF] {
         for cut in 0..text.len() {
             if !text.is_char_boundary(cut) {
                 continue;

@@ -17,9 +17,21 @@
 //! holds the upper triangle only (entries below the diagonal are rejected
 //! with [`crate::ProblemError::PNotUpperTriangular`]); it may be omitted or
 //! `null` for a linear objective. `obj_constant` is optional (default 0).
-//! Cone types are `"zero"`, `"nonneg"` and `"soc"`, each with a positive
-//! `"dim"`; `"exp"`, `"pow"` and `"psd"` are recognized but not supported
-//! yet.
+//!
+//! Cones, in row order ([`SupportedCone`]):
+//!
+//! | object                         | cone                                          | rows       |
+//! |--------------------------------|-----------------------------------------------|------------|
+//! | `{"type": "zero", "dim": d}`   | `{0}ᵈ`                                        | `d`        |
+//! | `{"type": "nonneg", "dim": d}` | `s ≥ 0`                                       | `d`        |
+//! | `{"type": "soc", "dim": d}`    | `‖(s₂, …, s_d)‖ ≤ s₁`                         | `d`        |
+//! | `{"type": "exp"}`              | `s₂·exp(s₁/s₂) ≤ s₃`, `s₂ > 0` (closure)      | 3          |
+//! | `{"type": "pow", "alpha": a}`  | `s₁^a·s₂^(1−a) ≥ \|s₃\|`, `s₁, s₂ ≥ 0`        | 3          |
+//! | `{"type": "psd", "n": n}`      | `S ⪰ 0`, `s = svec(S)` ([`crate::cones::svec`]) | `n(n+1)/2` |
+//!
+//! `dim` and `n` must be at least 1 and `alpha` must lie in the open
+//! interval (0, 1); the exponential, power and semidefinite cones take no
+//! `dim` (it is implied, and the key is rejected as unknown).
 //!
 //! Parsing is strict: unknown keys, wrong types, non-integer indices and
 //! inconsistent sizes are [`ReadError::Json`] errors naming the JSON path of
@@ -31,6 +43,10 @@ use crate::cones::SupportedCone;
 use crate::csc::CscMatrix;
 use crate::error::{MatrixName, ReadError};
 use crate::problem::ProblemData;
+
+/// Largest semidefinite cone side accepted (its `n(n+1)/2` rows must be
+/// matched by `b` anyway; this keeps the arithmetic far from overflow).
+const MAX_PSD_SIDE: usize = 1 << 20;
 
 fn err(path: impl Into<String>, message: impl Into<String>) -> ReadError {
     ReadError::Json {
@@ -177,32 +193,58 @@ fn cone(v: &Value, path: &str) -> Result<SupportedCone, ReadError> {
             format!("expected a string, found {}", type_name(ty)),
         )
     })?;
-    let make: fn(usize) -> SupportedCone = match ty {
-        "zero" => SupportedCone::Zero,
-        "nonneg" => SupportedCone::Nonnegative,
-        "soc" => SupportedCone::SecondOrder,
-        "exp" => return Err(err(tpath, "exponential cone is not yet supported")),
-        "pow" => return Err(err(tpath, "power cone is not yet supported")),
+    let positive = |key: &str, what: &str| -> Result<usize, ReadError> {
+        let p = format!("{path}.{key}");
+        let d = as_usize(required(obj, path, key)?, &p)?;
+        if d == 0 {
+            return Err(err(p, format!("{what} must be at least 1")));
+        }
+        Ok(d)
+    };
+    Ok(match ty {
+        "zero" | "nonneg" | "soc" => {
+            check_keys(obj, path, &["type", "dim"])?;
+            let dim = positive("dim", "cone dimension")?;
+            match ty {
+                "zero" => SupportedCone::Zero(dim),
+                "nonneg" => SupportedCone::Nonnegative(dim),
+                _ => SupportedCone::SecondOrder(dim),
+            }
+        }
+        "exp" => {
+            check_keys(obj, path, &["type"])?;
+            SupportedCone::Exponential
+        }
+        "pow" => {
+            check_keys(obj, path, &["type", "alpha"])?;
+            let apath = format!("{path}.alpha");
+            let alpha = as_f64(required(obj, path, "alpha")?, &apath)?;
+            if !(alpha > 0.0 && alpha < 1.0) {
+                return Err(err(
+                    apath,
+                    format!("power cone exponent {alpha} must lie in the open interval (0, 1)"),
+                ));
+            }
+            SupportedCone::Power(alpha)
+        }
         "psd" => {
-            return Err(err(
-                tpath,
-                "positive semidefinite cone is not yet supported",
-            ))
+            check_keys(obj, path, &["type", "n"])?;
+            let n = positive("n", "matrix side")?;
+            if n > MAX_PSD_SIDE {
+                return Err(err(
+                    format!("{path}.n"),
+                    format!("matrix side {n} exceeds the reader limit {MAX_PSD_SIDE}"),
+                ));
+            }
+            SupportedCone::PositiveSemidefinite(n)
         }
         _ => {
             return Err(err(
                 tpath,
-                format!("unknown cone type \"{ty}\" (expected zero, nonneg or soc)"),
+                format!("unknown cone type \"{ty}\" (expected zero, nonneg, soc, exp, pow or psd)"),
             ))
         }
-    };
-    check_keys(obj, path, &["type", "dim"])?;
-    let dpath = format!("{path}.dim");
-    let dim = as_usize(required(obj, path, "dim")?, &dpath)?;
-    if dim == 0 {
-        return Err(err(dpath, "cone dimension must be at least 1"));
-    }
-    Ok(make(dim))
+    })
 }
 
 /// Parses the JSON standard form; see the [module docs](self).
@@ -304,7 +346,12 @@ pub fn to_json(prob: &ProblemData) -> String {
     let cones: Vec<Value> = prob
         .cones
         .iter()
-        .map(|k| serde_json::json!({"type": k.name(), "dim": k.dim()}))
+        .map(|k| match *k {
+            SupportedCone::Exponential => serde_json::json!({"type": "exp"}),
+            SupportedCone::Power(alpha) => serde_json::json!({"type": "pow", "alpha": alpha}),
+            SupportedCone::PositiveSemidefinite(n) => serde_json::json!({"type": "psd", "n": n}),
+            _ => serde_json::json!({"type": k.name(), "dim": k.dim()}),
+        })
         .collect();
     serde_json::json!({
         "P": triplets_json(&prob.p),

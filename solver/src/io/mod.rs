@@ -24,16 +24,28 @@
 //!   for the variable bounds). See [`mps`] for the conventions (objective
 //!   constant, `OBJSENSE MAX`, negative upper bounds, multiple RHS sets).
 //! * **CBF** ([`parse_cbf`], extension `.cbf`): the Conic Benchmark Format,
-//!   versions 1–3, with the cones `F`, `L+`, `L-`, `L=`, `Q` and `QR`. A
-//!   constraint `g = Ax + b ∈ K` becomes `−T A x + s = T b`, `s ∈ K'`, where
-//!   `T` is the identity (`L+`, `L=`, `Q`), minus the identity (`L-`) or the
-//!   rotation `((g₁+g₂)/√2, (g₁−g₂)/√2, g₃, …)` that maps the rotated cone
-//!   `QR` onto the second-order cone. Variable cones are the constraint
-//!   `g = x ∈ K`. Output rows: one zero block, one nonnegative block, then
-//!   each second-order cone in file order (constraint cones before variable
-//!   cones). See [`cbf`].
+//!   versions 1–3, with the cones `F`, `L+`, `L-`, `L=`, `Q`, `QR`, `EXP`,
+//!   `EXP*`, `@k:POW` and `@k:POW*` (parameters from `POWCONES` /
+//!   `POW*CONES`) and the semidefinite sections `PSDVAR`, `PSDCON`,
+//!   `OBJFCOORD`, `FCOORD`, `HCOORD` and `DCOORD`. A constraint
+//!   `g = Ax + b ∈ K` becomes `−T A x + s = T b`, `s ∈ K'`, where `T` is the
+//!   identity (`L+`, `L=`, `Q`), minus the identity (`L-`), the rotation
+//!   `((g₁+g₂)/√2, (g₁−g₂)/√2, g₃, …)` that maps the rotated cone `QR` onto
+//!   the second-order cone, the reversal `(g₃, g₂, g₁)` for `EXP`, the map
+//!   `(g₃ − g₂, −g₃, g₁)` from the dual exponential cone `EXP*` onto the
+//!   exponential cone, or the scaling `(g₁/β₁, g₂/β₂, g₃)` from the dual
+//!   power cone onto the power cone. Power cones with more than two
+//!   parameters or a longer normed part are chained through auxiliary
+//!   variables. Variable cones are the constraint `g = x ∈ K`; matrix
+//!   variables `X ⪰ 0` become `svec(X)` columns after the scalar ones. Output
+//!   rows: one zero block, one nonnegative block, then the other cones in
+//!   file order (constraint cones before variable cones), then the
+//!   semidefinite cones of `PSDCON` and of `PSDVAR`. See [`cbf`].
 //! * **JSON** ([`parse_json`], [`to_json`], extension `.json`): the standard
-//!   form itself, with matrices as triplets. See [`json`].
+//!   form itself, with matrices as triplets and cone objects such as
+//!   `{"type": "soc", "dim": 3}`, `{"type": "exp"}`,
+//!   `{"type": "pow", "alpha": 0.3}` and `{"type": "psd", "n": 3}`. See
+//!   [`json`].
 //!
 //! Any of these may be gzip-compressed (`.mps.gz`, `.QPS.gz`, `.cbf.gz`,
 //! `.json.gz`); [`read_problem`] decompresses transparently. Extensions are
