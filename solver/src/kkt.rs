@@ -25,7 +25,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky,
-    SymmetricOrdering,
+    SymbolicCholeskyRaw, SymmetricOrdering,
 };
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side, Spec};
@@ -49,10 +49,25 @@ pub trait QuasiDefiniteLdl: Send + Sync {
 
 /// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
 /// supernodal, chosen by faer from the fill).
+///
+/// The matrix is permuted once, at symbolic analysis: the AMD ordering is
+/// computed on the original pattern, the permuted pattern `Π K Πᵀ` is stored
+/// on the side faer's numeric kernels read (upper for simplicial, lower for
+/// supernodal factors) and analysed again with the identity ordering. Each
+/// numeric factorization then only scatters the values through a fixed map,
+/// instead of faer permuting (and re-sorting) the whole matrix every time.
 pub struct FaerLdl {
     n: usize,
     colptr: Vec<usize>,
     rowval: Vec<usize>,
+    side: Side,
+    /// Position in the permuted storage of each original stored entry.
+    value_map: Vec<usize>,
+    /// `fwd[i]`: the original index of permuted index `i`.
+    fwd: Vec<usize>,
+    values: Vec<f64>,
+    signs: Vec<i8>,
+    work: Vec<f64>,
     symbolic: SymbolicCholesky<usize>,
     l_values: Vec<f64>,
     mem: MemBuffer,
@@ -62,14 +77,62 @@ pub struct FaerLdl {
 impl FaerLdl {
     /// Symbolic analysis (AMD ordering) of the pattern of an upper triangle.
     pub fn new(n: usize, colptr: Vec<usize>, rowval: Vec<usize>) -> Result<Self, SolverError> {
+        let fail = |what: &str, e: &dyn std::fmt::Debug| {
+            SolverError::LinearSolver(format!("{what} failed: {e:?}"))
+        };
         let sym = SymbolicSparseColMatRef::new_checked(n, n, &colptr, None, &rowval);
-        let symbolic = factorize_symbolic_cholesky(
+        let amd = factorize_symbolic_cholesky(
             sym,
             Side::Upper,
             SymmetricOrdering::Amd,
             CholeskySymbolicParams::default(),
         )
-        .map_err(|e| SolverError::LinearSolver(format!("symbolic analysis failed: {e:?}")))?;
+        .map_err(|e| fail("symbolic analysis", &e))?;
+        let (fwd, inv): (Vec<usize>, Vec<usize>) = match amd.perm() {
+            Some(p) => {
+                let (f, i) = p.arrays();
+                (f.to_vec(), i.to_vec())
+            }
+            None => ((0..n).collect(), (0..n).collect()),
+        };
+        let side = match amd.raw() {
+            SymbolicCholeskyRaw::Simplicial(_) => Side::Upper,
+            SymbolicCholeskyRaw::Supernodal(_) => Side::Lower,
+        };
+        // Permuted entries (column, row, original position), on `side`.
+        let mut entries = Vec::with_capacity(rowval.len());
+        for j in 0..n {
+            for k in colptr[j]..colptr[j + 1] {
+                let (a, b) = (inv[rowval[k]], inv[j]);
+                let (lo, hi) = (a.min(b), a.max(b));
+                let (col, row) = if side == Side::Upper {
+                    (hi, lo)
+                } else {
+                    (lo, hi)
+                };
+                entries.push((col, row, k));
+            }
+        }
+        entries.sort_unstable();
+        let mut pcolptr = vec![0usize; n + 1];
+        let mut prowval = Vec::with_capacity(entries.len());
+        let mut value_map = vec![0usize; entries.len()];
+        for (pos, &(col, row, k)) in entries.iter().enumerate() {
+            pcolptr[col + 1] += 1;
+            prowval.push(row);
+            value_map[k] = pos;
+        }
+        for j in 0..n {
+            pcolptr[j + 1] += pcolptr[j];
+        }
+        let psym = SymbolicSparseColMatRef::new_checked(n, n, &pcolptr, None, &prowval);
+        let symbolic = factorize_symbolic_cholesky(
+            psym,
+            side,
+            SymmetricOrdering::Identity,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| fail("symbolic analysis", &e))?;
         let par = Par::Seq;
         let req = symbolic
             .factorize_numeric_ldlt_scratch::<f64>(par, Spec::<LdltParams, f64>::default())
@@ -80,8 +143,14 @@ impl FaerLdl {
         let l_values = vec![0.0; symbolic.len_val()];
         Ok(FaerLdl {
             n,
-            colptr,
-            rowval,
+            colptr: pcolptr,
+            rowval: prowval,
+            side,
+            value_map,
+            fwd,
+            values: vec![0.0; entries.len()],
+            signs: vec![0; n],
+            work: vec![0.0; n],
             symbolic,
             l_values,
             mem,
@@ -103,17 +172,23 @@ impl QuasiDefiniteLdl for FaerLdl {
         reg_eps: f64,
         reg_delta: f64,
     ) -> Result<(), String> {
+        for (v, &pos) in values.iter().zip(&self.value_map) {
+            self.values[pos] = *v;
+        }
+        for (s, &f) in self.signs.iter_mut().zip(&self.fwd) {
+            *s = signs[f];
+        }
         let sym =
             SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.colptr, None, &self.rowval);
-        let mat = SparseColMatRef::new(sym, values);
+        let mat = SparseColMatRef::new(sym, &self.values);
         let stack = MemStack::new(&mut self.mem);
         self.symbolic
             .factorize_numeric_ldlt(
                 &mut self.l_values,
                 mat,
-                Side::Upper,
+                self.side,
                 LdltRegularization {
-                    dynamic_regularization_signs: Some(signs),
+                    dynamic_regularization_signs: Some(&self.signs),
                     dynamic_regularization_delta: reg_delta,
                     dynamic_regularization_epsilon: reg_eps,
                 },
@@ -133,14 +208,20 @@ impl QuasiDefiniteLdl for FaerLdl {
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) {
         let n = rhs.len();
+        for (w, &f) in self.work.iter_mut().zip(&self.fwd) {
+            *w = rhs[f];
+        }
         let ldl = LdltRef::<usize, f64>::new(&self.symbolic, &self.l_values);
         let stack = MemStack::new(&mut self.mem);
         ldl.solve_in_place_with_conj(
             Conj::No,
-            MatMut::from_column_major_slice_mut(rhs, n, 1),
+            MatMut::from_column_major_slice_mut(&mut self.work, n, 1),
             self.par,
             stack,
         );
+        for (w, &f) in self.work.iter().zip(&self.fwd) {
+            rhs[f] = *w;
+        }
     }
 }
 
