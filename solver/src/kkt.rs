@@ -23,6 +23,7 @@ use crate::error::SolverError;
 use crate::settings::Settings;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
+use faer::sparse::linalg::amd;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky,
     SymbolicCholeskyRaw, SymmetricOrdering,
@@ -51,9 +52,9 @@ pub trait QuasiDefiniteLdl: Send + Sync {
 /// supernodal, chosen by faer from the fill).
 ///
 /// The matrix is permuted once, at symbolic analysis: the AMD ordering is
-/// computed on the original pattern, the permuted pattern `Π K Πᵀ` is stored
-/// on the side faer's numeric kernels read (upper for simplicial, lower for
-/// supernodal factors) and analysed again with the identity ordering. Each
+/// computed on the original pattern, and the permuted pattern `Π K Πᵀ` is
+/// stored on the side faer's numeric kernels read (upper for simplicial,
+/// lower for supernodal factors) and analysed with the identity ordering. Each
 /// numeric factorization then only scatters the values through a fixed map,
 /// instead of faer permuting (and re-sorting) the whole matrix every time.
 pub struct FaerLdl {
@@ -81,58 +82,43 @@ impl FaerLdl {
             SolverError::LinearSolver(format!("{what} failed: {e:?}"))
         };
         let sym = SymbolicSparseColMatRef::new_checked(n, n, &colptr, None, &rowval);
-        let amd = factorize_symbolic_cholesky(
-            sym,
-            Side::Upper,
-            SymmetricOrdering::Amd,
-            CholeskySymbolicParams::default(),
-        )
-        .map_err(|e| fail("symbolic analysis", &e))?;
-        let (fwd, inv): (Vec<usize>, Vec<usize>) = match amd.perm() {
-            Some(p) => {
-                let (f, i) = p.arrays();
-                (f.to_vec(), i.to_vec())
+        let mut fwd = vec![0usize; n];
+        let mut inv = vec![0usize; n];
+        {
+            let req = amd::order_maybe_unsorted_scratch::<usize>(n, rowval.len());
+            let mut mem = MemBuffer::try_new(req).map_err(|_| {
+                SolverError::LinearSolver("out of memory for the AMD ordering".into())
+            })?;
+            amd::order_maybe_unsorted(
+                &mut fwd,
+                &mut inv,
+                sym,
+                amd::Control::default(),
+                MemStack::new(&mut mem),
+            )
+            .map_err(|e| fail("AMD ordering", &e))?;
+        }
+        // Analyse the permuted pattern as an upper triangle; supernodal
+        // factors read the lower one, so such patterns are stored again.
+        let mut side = Side::Upper;
+        let (pcolptr, prowval, value_map, symbolic) = loop {
+            let (pcolptr, prowval, value_map) = permuted_pattern(&colptr, &rowval, &inv, side);
+            let psym = SymbolicSparseColMatRef::new_checked(n, n, &pcolptr, None, &prowval);
+            let symbolic = factorize_symbolic_cholesky(
+                psym,
+                side,
+                SymmetricOrdering::Identity,
+                CholeskySymbolicParams::default(),
+            )
+            .map_err(|e| fail("symbolic analysis", &e))?;
+            let supernodal = matches!(symbolic.raw(), SymbolicCholeskyRaw::Supernodal(_));
+            if side == Side::Upper && supernodal {
+                side = Side::Lower;
+                continue;
             }
-            None => ((0..n).collect(), (0..n).collect()),
+            break (pcolptr, prowval, value_map, symbolic);
         };
-        let side = match amd.raw() {
-            SymbolicCholeskyRaw::Simplicial(_) => Side::Upper,
-            SymbolicCholeskyRaw::Supernodal(_) => Side::Lower,
-        };
-        // Permuted entries (column, row, original position), on `side`.
-        let mut entries = Vec::with_capacity(rowval.len());
-        for j in 0..n {
-            for k in colptr[j]..colptr[j + 1] {
-                let (a, b) = (inv[rowval[k]], inv[j]);
-                let (lo, hi) = (a.min(b), a.max(b));
-                let (col, row) = if side == Side::Upper {
-                    (hi, lo)
-                } else {
-                    (lo, hi)
-                };
-                entries.push((col, row, k));
-            }
-        }
-        entries.sort_unstable();
-        let mut pcolptr = vec![0usize; n + 1];
-        let mut prowval = Vec::with_capacity(entries.len());
-        let mut value_map = vec![0usize; entries.len()];
-        for (pos, &(col, row, k)) in entries.iter().enumerate() {
-            pcolptr[col + 1] += 1;
-            prowval.push(row);
-            value_map[k] = pos;
-        }
-        for j in 0..n {
-            pcolptr[j + 1] += pcolptr[j];
-        }
-        let psym = SymbolicSparseColMatRef::new_checked(n, n, &pcolptr, None, &prowval);
-        let symbolic = factorize_symbolic_cholesky(
-            psym,
-            side,
-            SymmetricOrdering::Identity,
-            CholeskySymbolicParams::default(),
-        )
-        .map_err(|e| fail("symbolic analysis", &e))?;
+        let nnz = value_map.len();
         let par = Par::Seq;
         let req = symbolic
             .factorize_numeric_ldlt_scratch::<f64>(par, Spec::<LdltParams, f64>::default())
@@ -148,7 +134,7 @@ impl FaerLdl {
             side,
             value_map,
             fwd,
-            values: vec![0.0; entries.len()],
+            values: vec![0.0; nnz],
             signs: vec![0; n],
             work: vec![0.0; n],
             symbolic,
@@ -223,6 +209,43 @@ impl QuasiDefiniteLdl for FaerLdl {
             rhs[f] = *w;
         }
     }
+}
+
+/// The pattern `Π K Πᵀ` (with `inv[i]` the new index of row `i`) of an upper
+/// triangle `K`, stored on `side`, with the position of each original entry.
+fn permuted_pattern(
+    colptr: &[usize],
+    rowval: &[usize],
+    inv: &[usize],
+    side: Side,
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let n = colptr.len() - 1;
+    let mut entries = Vec::with_capacity(rowval.len());
+    for j in 0..n {
+        for k in colptr[j]..colptr[j + 1] {
+            let (a, b) = (inv[rowval[k]], inv[j]);
+            let (lo, hi) = (a.min(b), a.max(b));
+            let (col, row) = if side == Side::Upper {
+                (hi, lo)
+            } else {
+                (lo, hi)
+            };
+            entries.push((col, row, k));
+        }
+    }
+    entries.sort_unstable();
+    let mut pcolptr = vec![0usize; n + 1];
+    let mut prowval = Vec::with_capacity(entries.len());
+    let mut value_map = vec![0usize; entries.len()];
+    for (pos, &(col, row, k)) in entries.iter().enumerate() {
+        pcolptr[col + 1] += 1;
+        prowval.push(row);
+        value_map[k] = pos;
+    }
+    for j in 0..n {
+        pcolptr[j + 1] += pcolptr[j];
+    }
+    (pcolptr, prowval, value_map)
 }
 
 /// Factorization attempts, each with 100× the previous static regularization.

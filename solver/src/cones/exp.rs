@@ -15,7 +15,11 @@ pub type ExponentialCone = Nonsymmetric3<ExpBarrier>;
 impl ExponentialCone {
     /// The exponential cone (3 rows).
     pub fn new() -> Self {
-        Nonsymmetric3::with_barrier(ExpBarrier, [-1.0, 0.5, 1.0])
+        // The central point is the same for every instance: compute it once.
+        static PROTOTYPE: std::sync::OnceLock<ExponentialCone> = std::sync::OnceLock::new();
+        PROTOTYPE
+            .get_or_init(|| Nonsymmetric3::with_barrier(ExpBarrier, [-1.0, 0.5, 1.0]))
+            .clone()
     }
 }
 
