@@ -26,7 +26,7 @@ use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
 use faer::sparse::linalg::amd;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky,
-    SymbolicCholeskyRaw, SymmetricOrdering,
+    SymmetricOrdering,
 };
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side, Spec};
@@ -52,16 +52,14 @@ pub trait QuasiDefiniteLdl: Send + Sync {
 /// supernodal, chosen by faer from the fill).
 ///
 /// The matrix is permuted once, at symbolic analysis: the AMD ordering is
-/// computed on the original pattern, and the permuted pattern `Π K Πᵀ` is
-/// stored on the side faer's numeric kernels read (upper for simplicial,
-/// lower for supernodal factors) and analysed with the identity ordering. Each
+/// computed on the original pattern, and the upper triangle of the permuted
+/// pattern `Π K Πᵀ` is stored and analysed with the identity ordering. Each
 /// numeric factorization then only scatters the values through a fixed map,
 /// instead of faer permuting (and re-sorting) the whole matrix every time.
 pub struct FaerLdl {
     n: usize,
     colptr: Vec<usize>,
     rowval: Vec<usize>,
-    side: Side,
     /// Position in the permuted storage of each original stored entry.
     value_map: Vec<usize>,
     /// `fwd[i]`: the original index of permuted index `i`.
@@ -98,26 +96,17 @@ impl FaerLdl {
             )
             .map_err(|e| fail("AMD ordering", &e))?;
         }
-        // Analyse the permuted pattern as an upper triangle; supernodal
-        // factors read the lower one, so such patterns are stored again.
-        let mut side = Side::Upper;
-        let (pcolptr, prowval, value_map, symbolic) = loop {
-            let (pcolptr, prowval, value_map) = permuted_pattern(&colptr, &rowval, &inv, side);
-            let psym = SymbolicSparseColMatRef::new_checked(n, n, &pcolptr, None, &prowval);
-            let symbolic = factorize_symbolic_cholesky(
-                psym,
-                side,
-                SymmetricOrdering::Identity,
-                CholeskySymbolicParams::default(),
-            )
-            .map_err(|e| fail("symbolic analysis", &e))?;
-            let supernodal = matches!(symbolic.raw(), SymbolicCholeskyRaw::Supernodal(_));
-            if side == Side::Upper && supernodal {
-                side = Side::Lower;
-                continue;
-            }
-            break (pcolptr, prowval, value_map, symbolic);
-        };
+        // faer's identity ordering reads the pattern as an upper triangle;
+        // supernodal factors transpose it once per factorization.
+        let (pcolptr, prowval, value_map) = permuted_upper(&colptr, &rowval, &inv);
+        let psym = SymbolicSparseColMatRef::new_checked(n, n, &pcolptr, None, &prowval);
+        let symbolic = factorize_symbolic_cholesky(
+            psym,
+            Side::Upper,
+            SymmetricOrdering::Identity,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| fail("symbolic analysis", &e))?;
         let nnz = value_map.len();
         let par = Par::Seq;
         let req = symbolic
@@ -131,7 +120,6 @@ impl FaerLdl {
             n,
             colptr: pcolptr,
             rowval: prowval,
-            side,
             value_map,
             fwd,
             values: vec![0.0; nnz],
@@ -172,7 +160,7 @@ impl QuasiDefiniteLdl for FaerLdl {
             .factorize_numeric_ldlt(
                 &mut self.l_values,
                 mat,
-                self.side,
+                Side::Upper,
                 LdltRegularization {
                     dynamic_regularization_signs: Some(&self.signs),
                     dynamic_regularization_delta: reg_delta,
@@ -211,26 +199,19 @@ impl QuasiDefiniteLdl for FaerLdl {
     }
 }
 
-/// The pattern `Π K Πᵀ` (with `inv[i]` the new index of row `i`) of an upper
-/// triangle `K`, stored on `side`, with the position of each original entry.
-fn permuted_pattern(
+/// The upper triangle of `Π K Πᵀ` (with `inv[i]` the new index of row `i`)
+/// for an upper triangle `K`, with the position of each original entry.
+fn permuted_upper(
     colptr: &[usize],
     rowval: &[usize],
     inv: &[usize],
-    side: Side,
 ) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
     let n = colptr.len() - 1;
     let mut entries = Vec::with_capacity(rowval.len());
     for j in 0..n {
         for k in colptr[j]..colptr[j + 1] {
             let (a, b) = (inv[rowval[k]], inv[j]);
-            let (lo, hi) = (a.min(b), a.max(b));
-            let (col, row) = if side == Side::Upper {
-                (hi, lo)
-            } else {
-                (lo, hi)
-            };
-            entries.push((col, row, k));
+            entries.push((a.max(b), a.min(b), k));
         }
     }
     entries.sort_unstable();
