@@ -121,9 +121,19 @@ impl CscMatrix {
                 });
             }
         }
+        // Dimensions come from files and callers: allocate the column
+        // pointers fallibly rather than abort on an absurd `n`.
+        let too_large = ProblemError::TooLarge {
+            matrix: name,
+            rows: m,
+            cols: n,
+        };
+        let ncolptr = n.checked_add(1).ok_or_else(|| too_large.clone())?;
+        let mut colptr: Vec<usize> = Vec::new();
+        colptr.try_reserve_exact(ncolptr).map_err(|_| too_large)?;
+        colptr.resize(ncolptr, 0);
         let mut order: Vec<usize> = (0..rows.len()).collect();
         order.sort_by_key(|&k| (cols[k], rows[k]));
-        let mut colptr = vec![0usize; n + 1];
         let mut rowval = Vec::with_capacity(rows.len());
         let mut nzval: Vec<f64> = Vec::with_capacity(rows.len());
         let mut last: Option<(usize, usize)> = None;
@@ -382,10 +392,15 @@ impl CscMatrix {
                 self.rowval.len()
             )));
         }
+        // Monotone column pointers (checked for every column before any
+        // entry is read: together with colptr[n] = nnz they keep every
+        // range colptr[j]..colptr[j + 1] inside rowval).
         for j in 0..self.n {
             if self.colptr[j] > self.colptr[j + 1] {
                 return Err(bad(format!("colptr decreases at column {j}")));
             }
+        }
+        for j in 0..self.n {
             let mut prev: Option<usize> = None;
             for k in self.colptr[j]..self.colptr[j + 1] {
                 let i = self.rowval[k];

@@ -60,6 +60,16 @@ pub enum ProblemError {
         /// Its value.
         value: f64,
     },
+    /// `P` has a nonnegative diagonal but is not positive semidefinite: the
+    /// Cholesky factorization of `P + shift·I` breaks down (see
+    /// [`crate::problem::check_p_psd`]).
+    #[error(
+        "P is not positive semidefinite: the Cholesky factorization of P + {shift:e}·I breaks down"
+    )]
+    PIndefinite {
+        /// The diagonal shift used by the test.
+        shift: f64,
+    },
     /// A matrix entry is NaN or infinite.
     #[error("non-finite value {value} in {matrix} at row {row}, column {col}")]
     NonFiniteMatrix {
@@ -106,6 +116,16 @@ pub enum ProblemError {
         /// Rows of the matrix.
         rows: usize,
         /// Columns of the matrix.
+        cols: usize,
+    },
+    /// A matrix is too large to allocate (its column pointers alone).
+    #[error("{matrix} of size {rows}x{cols} is too large to allocate")]
+    TooLarge {
+        /// Which matrix.
+        matrix: MatrixName,
+        /// Rows requested.
+        rows: usize,
+        /// Columns requested.
         cols: usize,
     },
     /// The cone dimensions do not add up to the rows of `A`.

@@ -128,10 +128,13 @@ pub struct Solver {
 
 impl Solver {
     /// Validates the problem and settings, equilibrates the data, assembles
-    /// the KKT matrix and performs its symbolic analysis.
+    /// the KKT matrix and performs its symbolic analysis. A `P` that is not
+    /// positive semidefinite is rejected here with
+    /// [`ProblemError::PIndefinite`] (see [`crate::problem::check_p_psd`]).
     pub fn new(data: ProblemData, settings: Settings) -> Result<Self, SolverError> {
         let t0 = Instant::now();
         data.validate()?;
+        crate::problem::check_p_psd(&data.p)?;
         settings.validate()?;
         let (n, m) = (data.n(), data.m());
         let cones = CompositeCone::new(&data.cones)?;
@@ -242,10 +245,15 @@ impl Solver {
     }
 
     /// Replaces the values of the upper triangle of `P`, in its storage order
-    /// (same pattern).
+    /// (same pattern). Values that make `P` indefinite are rejected
+    /// ([`ProblemError::PIndefinite`], [`ProblemError::PNotPsd`]) and change
+    /// nothing.
     pub fn update_p_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
         check_update(vals, self.data.p.nnz(), "P values")?;
-        self.data.p.nzval.copy_from_slice(vals);
+        let mut new_p = self.data.p.clone();
+        new_p.nzval.copy_from_slice(vals);
+        crate::problem::check_p_psd(&new_p)?;
+        self.data.p = new_p;
         let p = &self.data.p;
         let k = self.equil.c_scale;
         for j in 0..p.n {

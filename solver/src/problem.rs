@@ -163,10 +163,27 @@ impl ProblemData {
                 value: self.obj_constant,
             });
         }
-        let mut total = 0;
+        let mut total: usize = 0;
         for (i, cone) in self.cones.iter().enumerate() {
             cone.validate(i)?;
-            total += cone.dim();
+            // Dimensions come from callers and files: a PSD side near 2³² or
+            // huge blocks must not overflow (a panic in debug builds, a
+            // wrapped sum in release).
+            let dim = match *cone {
+                SupportedCone::PositiveSemidefinite(k) => k
+                    .checked_add(1)
+                    .and_then(|k1| k.checked_mul(k1))
+                    .map(|v| v / 2),
+                _ => Some(cone.dim()),
+            };
+            let Some(next) = dim.and_then(|d| total.checked_add(d)) else {
+                return Err(ProblemError::InvalidCone {
+                    index: i,
+                    cone: cone.name().to_string(),
+                    reason: "dimension overflows the address space".to_string(),
+                });
+            };
+            total = next;
         }
         if total != m {
             return Err(ProblemError::ConeDimensionSum {
@@ -175,6 +192,132 @@ impl ProblemData {
             });
         }
         Ok(())
+    }
+}
+
+/// Relative diagonal shift of the positive-semidefiniteness test of
+/// [`check_p_psd`].
+pub const PSD_SHIFT: f64 = 1e-5;
+
+/// Tests that the symmetric matrix with upper triangle `p` is positive
+/// semidefinite, up to a tolerance: with `P` scaled to `P̂ = P / max|Pᵢⱼ|`,
+/// the sparse Cholesky factorization (AMD ordering, no pivoting, no
+/// regularization) of `P̂ + δ·I` with `δ = PSD_SHIFT · ‖P̂‖₁` must succeed
+/// (`‖·‖₁` the largest absolute column sum, an upper bound of the spectral
+/// radius). So a `P` with an eigenvalue below `−PSD_SHIFT · ‖P‖₁` fails, as
+/// does any column with a zero diagonal and a nonzero off-diagonal entry; a
+/// PSD `P` (singular or not) passes, as does a slightly indefinite one with
+/// eigenvalues in `[−PSD_SHIFT·‖P‖₁, 0)` — the rounding of PSD data printed
+/// to a few digits in files (Maros-Meszaros VALUES has `λ_min = −1.3e-5`
+/// with `λ_max = 10.8`, and solves).
+///
+/// Empty and diagonal `P` are decided without a factorization (a negative
+/// diagonal entry gives [`ProblemError::PNotPsd`]). `p` must have a valid
+/// upper-triangular structure with finite values (see
+/// [`ProblemData::validate`]). If the factorization cannot be set up (out
+/// of memory) the test is skipped; the KKT factorization of the solver will
+/// report that.
+///
+/// ```
+/// use lpgd_solver::{problem::check_p_psd, CscMatrix, ProblemError};
+/// // [[1, 2], [2, 1]] has eigenvalues 3 and −1.
+/// let p = CscMatrix::from_triplets(2, 2, &[0, 0, 1], &[0, 1, 1], &[1.0, 2.0, 1.0]).unwrap();
+/// assert!(matches!(check_p_psd(&p), Err(ProblemError::PIndefinite { .. })));
+/// let q = CscMatrix::from_triplets(2, 2, &[0, 0, 1], &[0, 1, 1], &[1.0, 1.0, 1.0]).unwrap();
+/// assert!(check_p_psd(&q).is_ok());
+/// ```
+pub fn check_p_psd(p: &CscMatrix) -> Result<(), ProblemError> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::cholesky::llt::factor::{LltParams, LltRegularization};
+    use faer::sparse::linalg::cholesky::{
+        factorize_symbolic_cholesky, CholeskySymbolicParams, SymmetricOrdering,
+    };
+    use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+    use faer::{Par, Side, Spec};
+
+    let n = p.n;
+    let mut diagonal = true;
+    let mut max_abs = 0.0f64;
+    for j in 0..n {
+        for k in p.colptr[j]..p.colptr[j + 1] {
+            let v = p.nzval[k];
+            max_abs = max_abs.max(v.abs());
+            if p.rowval[k] != j && v != 0.0 {
+                diagonal = false;
+            }
+            if p.rowval[k] == j && v < 0.0 {
+                return Err(ProblemError::PNotPsd { index: j, value: v });
+            }
+        }
+    }
+    if diagonal || max_abs == 0.0 || !max_abs.is_finite() {
+        return Ok(());
+    }
+    let inv = 1.0 / max_abs;
+    let mut col_sums = vec![0.0f64; n];
+    for j in 0..n {
+        for k in p.colptr[j]..p.colptr[j + 1] {
+            let (i, v) = (p.rowval[k], (p.nzval[k] * inv).abs());
+            col_sums[j] += v;
+            if i != j {
+                col_sums[i] += v;
+            }
+        }
+    }
+    let shift = PSD_SHIFT * col_sums.iter().fold(0.0f64, |a, &v| a.max(v));
+    // Upper triangle of P̂ + δI with every diagonal entry present.
+    let mut colptr = Vec::with_capacity(n + 1);
+    let mut rowval = Vec::with_capacity(p.nnz() + n);
+    let mut values = Vec::with_capacity(p.nnz() + n);
+    colptr.push(0usize);
+    for j in 0..n {
+        let mut diag = shift;
+        for k in p.colptr[j]..p.colptr[j + 1] {
+            let i = p.rowval[k];
+            if i < j {
+                rowval.push(i);
+                values.push(p.nzval[k] * inv);
+            } else if i == j {
+                diag += p.nzval[k] * inv;
+            }
+        }
+        rowval.push(j);
+        values.push(diag);
+        colptr.push(rowval.len());
+    }
+    // Sorted, in-range, diagonal last in each column: a valid pattern.
+    let sym = SymbolicSparseColMatRef::new_checked(n, n, &colptr, None, &rowval);
+    let Ok(symbolic) = factorize_symbolic_cholesky(
+        sym,
+        Side::Upper,
+        SymmetricOrdering::Amd,
+        CholeskySymbolicParams::default(),
+    ) else {
+        return Ok(());
+    };
+    let par = Par::Seq;
+    let req = symbolic.factorize_numeric_llt_scratch::<f64>(par, Spec::<LltParams, f64>::default());
+    let Ok(mut mem) = MemBuffer::try_new(req) else {
+        return Ok(());
+    };
+    let mut l_values = Vec::new();
+    if l_values.try_reserve_exact(symbolic.len_val()).is_err() {
+        return Ok(());
+    }
+    l_values.resize(symbolic.len_val(), 0.0);
+    let mat = SparseColMatRef::new(sym, &values);
+    let result = symbolic.factorize_numeric_llt(
+        &mut l_values,
+        mat,
+        Side::Upper,
+        LltRegularization::default(),
+        par,
+        MemStack::new(&mut mem),
+        Spec::<LltParams, f64>::default(),
+    );
+    match result {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ProblemError::PIndefinite { shift }),
     }
 }
 

@@ -20,9 +20,9 @@ mod zero;
 
 pub use composite::CompositeCone;
 pub use exp::{ExpBarrier, ExponentialCone};
+pub use nonneg::NonnegativeCone;
 pub use pow::{PowBarrier, PowerCone};
 pub use psd::PsdCone;
-pub use nonneg::NonnegativeCone;
 pub use soc::SecondOrderCone;
 pub use zero::ZeroCone;
 

@@ -1,0 +1,93 @@
+//! `max_iter` and `time_limit` on the hardest Maros-Meszaros instances: the
+//! solver stops with `MaxIterations` / `TimeLimit` instead of running on.
+//!
+//! The time limit counts setup (validation, equilibration, symbolic
+//! analysis) and is checked once per iteration, so a solve may overrun it by
+//! at most one iteration (the first "iteration" includes the starting-point
+//! factorization). The assertion is `elapsed ≤ 1.1·limit + t₁`, with `t₁` the
+//! measured solve time of a run limited to one iteration (starting point
+//! plus one iteration, an upper bound of one iteration's time) — an upper
+//! bound only, so a slow, shared machine cannot make it fail by being slow
+//! everywhere.
+//!
+//! Data are found through `LPGD_SHARED_DIR` (holding `data/maros_meszaros`)
+//! or `../shared` next to the workspace; tests print a note and pass when
+//! they are absent.
+
+use lpgd_solver::{io, ProblemData, Settings, Solver, Status};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn read(name: &str) -> Option<ProblemData> {
+    let base = std::env::var_os("LPGD_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")));
+    let path = base.join("data/maros_meszaros").join(format!("{name}.QPS"));
+    if !path.exists() {
+        println!(
+            "note: {} not found (set LPGD_SHARED_DIR); skipping",
+            path.display()
+        );
+        return None;
+    }
+    Some(io::read_problem(&path).unwrap())
+}
+
+/// Runs with the given limits; returns the solution and the wall time of
+/// `Solver::new` + `solve`.
+fn run(prob: &ProblemData, max_iter: u32, time_limit: f64) -> (lpgd_solver::Solution, f64) {
+    let settings = Settings {
+        max_iter,
+        time_limit,
+        ..Settings::default()
+    };
+    let t = Instant::now();
+    let sol = Solver::new(prob.clone(), settings).unwrap().solve();
+    (sol, t.elapsed().as_secs_f64())
+}
+
+fn check_time_limit(name: &str, limit: f64) {
+    let Some(prob) = read(name) else { return };
+    let (one, _) = run(&prob, 1, f64::INFINITY);
+    assert_eq!(
+        (one.status, one.iterations),
+        (Status::MaxIterations, 1),
+        "{name}"
+    );
+    let t1 = one.timings.solve;
+    let (sol, elapsed) = run(&prob, 10_000, limit);
+    println!(
+        "{name}: limit {limit} s, elapsed {elapsed:.3} s after {} iterations, one iteration ≤ {t1:.3} s",
+        sol.iterations
+    );
+    assert_eq!(sol.status, Status::TimeLimit, "{name}");
+    assert!(
+        elapsed <= 1.1 * limit + t1,
+        "{name}: elapsed {elapsed:.3} s > 1.1·{limit} + {t1:.3} s"
+    );
+    assert!(sol.objective.is_finite() && sol.x.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn time_limit_on_the_largest_cvxqp() {
+    // CVXQP1_L (n = 10000, m = 25000 after conversion) needs about 5 s and
+    // ~1 s per iteration here: a 0.2 s limit stops it at the first check.
+    check_time_limit("CVXQP1_L", 0.2);
+}
+
+#[test]
+fn time_limit_on_a_many_iteration_problem() {
+    // LISWET1 (n = 10002, m = 10000): ~15 ms per iteration, so the limit
+    // lands mid-run.
+    check_time_limit("LISWET1", 0.2);
+}
+
+#[test]
+fn max_iter_is_exact_on_hard_instances() {
+    for (name, max_iter) in [("CVXQP3_L", 2), ("LISWET1", 7), ("QSHIP12L", 4)] {
+        let Some(prob) = read(name) else { continue };
+        let (sol, _) = run(&prob, max_iter, f64::INFINITY);
+        assert_eq!(sol.status, Status::MaxIterations, "{name}");
+        assert_eq!(sol.iterations, max_iter, "{name}");
+    }
+}
