@@ -23,7 +23,6 @@ use crate::error::SolverError;
 use crate::settings::Settings;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
-use faer::sparse::linalg::amd;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky,
     SymmetricOrdering,
@@ -51,22 +50,15 @@ pub trait QuasiDefiniteLdl: Send + Sync {
 /// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
 /// supernodal, chosen by faer from the fill).
 ///
-/// The matrix is permuted once, at symbolic analysis: the AMD ordering is
-/// computed on the original pattern, and the upper triangle of the permuted
-/// pattern `Π K Πᵀ` is stored and analysed with the identity ordering. Each
-/// numeric factorization then only scatters the values through a fixed map,
-/// instead of faer permuting (and re-sorting) the whole matrix every time.
+/// faer permutes the matrix at every numeric factorization. Storing the
+/// permuted matrix instead (values scattered through a fixed map) was tried:
+/// about 6% faster on small problems, but the changed summation order cost
+/// the last iteration's accuracy on CBLIB sched_50_50_orig (`AlmostSolved`
+/// instead of `Solved`), so faer's path is kept.
 pub struct FaerLdl {
     n: usize,
     colptr: Vec<usize>,
     rowval: Vec<usize>,
-    /// Position in the permuted storage of each original stored entry.
-    value_map: Vec<usize>,
-    /// `fwd[i]`: the original index of permuted index `i`.
-    fwd: Vec<usize>,
-    values: Vec<f64>,
-    signs: Vec<i8>,
-    work: Vec<f64>,
     symbolic: SymbolicCholesky<usize>,
     l_values: Vec<f64>,
     mem: MemBuffer,
@@ -76,38 +68,14 @@ pub struct FaerLdl {
 impl FaerLdl {
     /// Symbolic analysis (AMD ordering) of the pattern of an upper triangle.
     pub fn new(n: usize, colptr: Vec<usize>, rowval: Vec<usize>) -> Result<Self, SolverError> {
-        let fail = |what: &str, e: &dyn std::fmt::Debug| {
-            SolverError::LinearSolver(format!("{what} failed: {e:?}"))
-        };
         let sym = SymbolicSparseColMatRef::new_checked(n, n, &colptr, None, &rowval);
-        let mut fwd = vec![0usize; n];
-        let mut inv = vec![0usize; n];
-        {
-            let req = amd::order_maybe_unsorted_scratch::<usize>(n, rowval.len());
-            let mut mem = MemBuffer::try_new(req).map_err(|_| {
-                SolverError::LinearSolver("out of memory for the AMD ordering".into())
-            })?;
-            amd::order_maybe_unsorted(
-                &mut fwd,
-                &mut inv,
-                sym,
-                amd::Control::default(),
-                MemStack::new(&mut mem),
-            )
-            .map_err(|e| fail("AMD ordering", &e))?;
-        }
-        // faer's identity ordering reads the pattern as an upper triangle;
-        // supernodal factors transpose it once per factorization.
-        let (pcolptr, prowval, value_map) = permuted_upper(&colptr, &rowval, &inv);
-        let psym = SymbolicSparseColMatRef::new_checked(n, n, &pcolptr, None, &prowval);
         let symbolic = factorize_symbolic_cholesky(
-            psym,
+            sym,
             Side::Upper,
-            SymmetricOrdering::Identity,
+            SymmetricOrdering::Amd,
             CholeskySymbolicParams::default(),
         )
-        .map_err(|e| fail("symbolic analysis", &e))?;
-        let nnz = value_map.len();
+        .map_err(|e| SolverError::LinearSolver(format!("symbolic analysis failed: {e:?}")))?;
         let par = Par::Seq;
         let req = symbolic
             .factorize_numeric_ldlt_scratch::<f64>(par, Spec::<LdltParams, f64>::default())
@@ -118,13 +86,8 @@ impl FaerLdl {
         let l_values = vec![0.0; symbolic.len_val()];
         Ok(FaerLdl {
             n,
-            colptr: pcolptr,
-            rowval: prowval,
-            value_map,
-            fwd,
-            values: vec![0.0; nnz],
-            signs: vec![0; n],
-            work: vec![0.0; n],
+            colptr,
+            rowval,
             symbolic,
             l_values,
             mem,
@@ -146,15 +109,9 @@ impl QuasiDefiniteLdl for FaerLdl {
         reg_eps: f64,
         reg_delta: f64,
     ) -> Result<(), String> {
-        for (v, &pos) in values.iter().zip(&self.value_map) {
-            self.values[pos] = *v;
-        }
-        for (s, &f) in self.signs.iter_mut().zip(&self.fwd) {
-            *s = signs[f];
-        }
         let sym =
             SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.colptr, None, &self.rowval);
-        let mat = SparseColMatRef::new(sym, &self.values);
+        let mat = SparseColMatRef::new(sym, values);
         let stack = MemStack::new(&mut self.mem);
         self.symbolic
             .factorize_numeric_ldlt(
@@ -162,7 +119,7 @@ impl QuasiDefiniteLdl for FaerLdl {
                 mat,
                 Side::Upper,
                 LdltRegularization {
-                    dynamic_regularization_signs: Some(&self.signs),
+                    dynamic_regularization_signs: Some(signs),
                     dynamic_regularization_delta: reg_delta,
                     dynamic_regularization_epsilon: reg_eps,
                 },
@@ -182,51 +139,15 @@ impl QuasiDefiniteLdl for FaerLdl {
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) {
         let n = rhs.len();
-        for (w, &f) in self.work.iter_mut().zip(&self.fwd) {
-            *w = rhs[f];
-        }
         let ldl = LdltRef::<usize, f64>::new(&self.symbolic, &self.l_values);
         let stack = MemStack::new(&mut self.mem);
         ldl.solve_in_place_with_conj(
             Conj::No,
-            MatMut::from_column_major_slice_mut(&mut self.work, n, 1),
+            MatMut::from_column_major_slice_mut(rhs, n, 1),
             self.par,
             stack,
         );
-        for (w, &f) in self.work.iter().zip(&self.fwd) {
-            rhs[f] = *w;
-        }
     }
-}
-
-/// The upper triangle of `Π K Πᵀ` (with `inv[i]` the new index of row `i`)
-/// for an upper triangle `K`, with the position of each original entry.
-fn permuted_upper(
-    colptr: &[usize],
-    rowval: &[usize],
-    inv: &[usize],
-) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
-    let n = colptr.len() - 1;
-    let mut entries = Vec::with_capacity(rowval.len());
-    for j in 0..n {
-        for k in colptr[j]..colptr[j + 1] {
-            let (a, b) = (inv[rowval[k]], inv[j]);
-            entries.push((a.max(b), a.min(b), k));
-        }
-    }
-    entries.sort_unstable();
-    let mut pcolptr = vec![0usize; n + 1];
-    let mut prowval = Vec::with_capacity(entries.len());
-    let mut value_map = vec![0usize; entries.len()];
-    for (pos, &(col, row, k)) in entries.iter().enumerate() {
-        pcolptr[col + 1] += 1;
-        prowval.push(row);
-        value_map[k] = pos;
-    }
-    for j in 0..n {
-        pcolptr[j + 1] += pcolptr[j];
-    }
-    (pcolptr, prowval, value_map)
 }
 
 /// Factorization attempts, each with 100× the previous static regularization.
