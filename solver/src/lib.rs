@@ -47,6 +47,7 @@ pub mod hsde;
 pub mod io;
 pub mod kkt;
 pub mod problem;
+pub mod projection;
 pub mod settings;
 pub mod solution;
 
