@@ -446,8 +446,15 @@ impl Solver {
                     self.compute_residuals();
                     info = self.compute_info(info.step);
                 }
-                if let Some(s) = self.check_termination(&info, true) {
-                    status = s;
+                // A run cut short by a limit has not stalled: an
+                // infeasibility test at the reduced tolerances can pass on a
+                // feasible problem there (POWELL20 after 2 iterations), so
+                // only an almost-optimal point replaces a limit status.
+                let limit_stop = matches!(status, Status::MaxIterations | Status::TimeLimit);
+                match self.check_termination(&info, true) {
+                    Some(s) if limit_stop && !s.is_solved() => {}
+                    Some(s) => status = s,
+                    None => {}
                 }
             }
         }

@@ -98,3 +98,14 @@ fn max_iter_is_exact_on_hard_instances() {
         assert_eq!(sol.iterations, max_iter, "{name}");
     }
 }
+
+#[test]
+fn limit_stop_is_not_reported_infeasible() {
+    // POWELL20 is feasible; after 2 iterations its iterate used to pass the
+    // reduced infeasibility test and was reported `AlmostPrimalInfeasible`.
+    let Some(prob) = read("POWELL20") else { return };
+    let (sol, _) = run(&prob, 2, f64::INFINITY);
+    assert_eq!(sol.status, Status::MaxIterations);
+    let full = Solver::new(prob, Settings::default()).unwrap().solve();
+    assert!(full.status.is_solved(), "{:?}", full.status);
+}
