@@ -38,12 +38,15 @@ enum Command {
 enum MethodArg {
     /// Homogeneous self-dual interior-point method.
     Ipm,
+    /// Operator splitting (ADMM) on the homogeneous self-dual embedding.
+    Admm,
 }
 
 impl From<MethodArg> for Method {
     fn from(m: MethodArg) -> Method {
         match m {
             MethodArg::Ipm => Method::InteriorPoint,
+            MethodArg::Admm => Method::Admm,
         }
     }
 }
@@ -56,10 +59,10 @@ struct SolveArgs {
     /// Solution method.
     #[arg(long, value_enum, default_value_t = MethodArg::Ipm)]
     method: MethodArg,
-    /// Absolute duality-gap tolerance (settings.eps_abs).
+    /// Absolute duality-gap tolerance (settings.eps_abs, or admm.eps_abs).
     #[arg(long, value_name = "X")]
     eps_abs: Option<f64>,
-    /// Relative gap and feasibility tolerance (settings.eps_rel and eps_feas).
+    /// Relative gap and feasibility tolerance (eps_rel and eps_feas of the method).
     #[arg(long, value_name = "X")]
     eps_rel: Option<f64>,
     /// Iteration limit.
@@ -86,6 +89,33 @@ enum BenchSet {
     /// CBLIB conic instances: the .cbf/.cbf.gz files under DIR and its
     /// subdirectories, with references from DIR/reference.csv.
     Cblib(CblibArgs),
+    /// Random LPs and QPs sharing A and P, solved as a batch and one by one.
+    Batch(BatchArgs),
+}
+
+#[derive(Debug, Args)]
+struct BatchArgs {
+    /// Problems per batch.
+    #[arg(long, default_value_t = 64)]
+    count: usize,
+    /// Variables per problem.
+    #[arg(long, default_value_t = 50)]
+    n: usize,
+    /// Random inequality rows per problem (plus the 2n box rows).
+    #[arg(long, default_value_t = 25)]
+    m: usize,
+    /// Repetitions; the median time is reported.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    /// Seed of the random family.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Solver to compare against (one by one).
+    #[arg(long, value_enum, default_value_t = BaselineArg::Clarabel)]
+    baseline: BaselineArg,
+    /// Print one JSON array on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -110,6 +140,13 @@ struct MarosArgs {
     /// Directory with reference.csv and the problem files [default:
     /// $LPGD_SHARED_DIR/data/maros_meszaros, else ../shared/data/maros_meszaros].
     dir: Option<PathBuf>,
+    /// Our method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Ipm)]
+    method: MethodArg,
+    /// Relative objective error at which a problem counts as solved
+    /// [default: 1e-6 for ipm, 1e-4 for admm].
+    #[arg(long, value_name = "X")]
+    tol: Option<f64>,
     /// Solver to compare against.
     #[arg(long, value_enum, default_value_t = BaselineArg::Clarabel)]
     baseline: BaselineArg,
@@ -135,6 +172,13 @@ struct CblibArgs {
     /// Directory with reference.csv and subdirectories of CBF files [default:
     /// $LPGD_SHARED_DIR/data/cblib, else ../shared/data/cblib].
     dir: Option<PathBuf>,
+    /// Our method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Ipm)]
+    method: MethodArg,
+    /// Relative objective error at which a problem counts as solved
+    /// [default: 1e-6 for ipm, 1e-4 for admm].
+    #[arg(long, value_name = "X")]
+    tol: Option<f64>,
     /// Solver to compare against.
     #[arg(long, value_enum, default_value_t = BaselineArg::Clarabel)]
     baseline: BaselineArg,
@@ -173,6 +217,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench {
             set: BenchSet::Cblib(args),
         } => bench_cblib(args),
+        Command::Bench {
+            set: BenchSet::Batch(args),
+        } => bench_batch(args),
     }
 }
 
@@ -182,15 +229,29 @@ fn solve(args: SolveArgs) -> ExitCode {
         verbose: args.verbose,
         ..Settings::default()
     };
+    let admm = settings.method == Method::Admm;
     if let Some(e) = args.eps_abs {
-        settings.eps_abs = e;
+        if admm {
+            settings.admm.eps_abs = e;
+        } else {
+            settings.eps_abs = e;
+        }
     }
     if let Some(e) = args.eps_rel {
-        settings.eps_rel = e;
-        settings.eps_feas = e;
+        if admm {
+            settings.admm.eps_rel = e;
+            settings.admm.eps_feas = e;
+        } else {
+            settings.eps_rel = e;
+            settings.eps_feas = e;
+        }
     }
     if let Some(n) = args.max_iter {
-        settings.max_iter = n;
+        if admm {
+            settings.admm.max_iter = n;
+        } else {
+            settings.max_iter = n;
+        }
     }
     if let Some(t) = args.time_limit {
         settings.time_limit = t;
@@ -267,6 +328,80 @@ fn print_solution(sol: &Solution, n: usize, m: usize, full: bool) {
     }
 }
 
+fn bench_options(
+    time_limit: f64,
+    baseline: BaselineArg,
+    method: MethodArg,
+    tol: Option<f64>,
+) -> Result<BenchOptions, String> {
+    let method: Method = method.into();
+    let tol = tol.unwrap_or(match method {
+        Method::Admm => bench::ADMM_SOLVED_TOL,
+        _ => bench::SOLVED_TOL,
+    });
+    if tol.is_nan() || tol <= 0.0 {
+        return Err("--tol must be positive".into());
+    }
+    Ok(BenchOptions {
+        time_limit,
+        baseline: baseline.into(),
+        tol,
+        method,
+    })
+}
+
+fn bench_batch(args: BatchArgs) -> ExitCode {
+    use lpgd::batch_bench::{random_family, run_clarabel, run_method, Kind};
+    if args.count == 0 || args.n == 0 || args.reps == 0 {
+        return fail(EXIT_INPUT, "--count, --n and --reps must be positive");
+    }
+    let mut rows = Vec::new();
+    for kind in [Kind::Lp, Kind::Qp] {
+        let (base, data) = random_family(kind, args.n, args.m, args.count, args.seed);
+        for method in [Method::InteriorPoint, Method::Admm] {
+            rows.push(run_method(method, &base, &data, kind, args.reps));
+        }
+        if matches!(args.baseline, BaselineArg::Clarabel) {
+            rows.push(run_clarabel(&base, &data, kind, args.reps));
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&rows).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{} problems of n = {}, m = {} + {} box rows, {} threads, median of {} runs",
+        args.count,
+        args.n,
+        args.m,
+        2 * args.n,
+        rayon_threads(),
+        args.reps
+    );
+    println!(
+        "{:<9} {:<4} {:>12} {:>12} {:>14} {:>14} {:>7}",
+        "solver", "kind", "batch_ms", "one_by_one_ms", "batch_prob/s", "single_prob/s", "solved"
+    );
+    for r in &rows {
+        println!(
+            "{:<9} {:<4} {:>12} {:>12.3} {:>14} {:>14.0} {:>4}/{}",
+            r.solver,
+            format!("{:?}", r.kind),
+            r.batch_s.map_or("-".into(), |t| format!("{:.3}", 1e3 * t)),
+            1e3 * r.sequential_s,
+            r.batch_rate().map_or("-".into(), |v| format!("{v:.0}")),
+            r.sequential_rate(),
+            r.solved,
+            r.count
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn bench_maros(args: MarosArgs) -> ExitCode {
     if args.time_limit.is_nan() || args.time_limit <= 0.0 {
         return fail(EXIT_INPUT, "--time-limit must be positive");
@@ -282,10 +417,9 @@ fn bench_maros(args: MarosArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(EXIT_INPUT, &e.to_string()),
     };
-    let opts = BenchOptions {
-        time_limit: args.time_limit,
-        baseline: args.baseline.into(),
-        ..BenchOptions::default()
+    let opts = match bench_options(args.time_limit, args.baseline, args.method, args.tol) {
+        Ok(o) => o,
+        Err(e) => return fail(EXIT_INPUT, &e),
     };
     let with_baseline = opts.baseline != Baseline::None;
     if !args.json {
@@ -335,10 +469,9 @@ fn bench_cblib(args: CblibArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(EXIT_INPUT, &e.to_string()),
     };
-    let opts = BenchOptions {
-        time_limit: args.time_limit,
-        baseline: args.baseline.into(),
-        ..BenchOptions::default()
+    let opts = match bench_options(args.time_limit, args.baseline, args.method, args.tol) {
+        Ok(o) => o,
+        Err(e) => return fail(EXIT_INPUT, &e),
     };
     let with_baseline = opts.baseline != Baseline::None;
     let width = cases

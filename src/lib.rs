@@ -50,4 +50,5 @@ pub use lpgd_solver::{
     CscMatrix, Method, ProblemData, Settings, Solution, Solver, Status, SupportedCone,
 };
 
+pub mod batch_bench;
 pub mod bench;

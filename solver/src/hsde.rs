@@ -20,7 +20,8 @@ use crate::csc::CscMatrix;
 use crate::equilibrate::{equilibrate, Equilibration};
 use crate::error::{ProblemError, SolverError};
 use crate::kkt::KktSystem;
-use crate::problem::{dot, ProblemData};
+use crate::problem::{check_update, dot, ProblemData};
+use crate::residuals::{evaluate, inf_norm, is_optimal, scaled_inf_norm, DataNorms, ScaledIterate};
 use crate::settings::Settings;
 use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
 use std::time::Instant;
@@ -96,9 +97,10 @@ struct Info {
 }
 
 /// An interior-point solver bound to one problem. The symbolic analysis of
-/// the KKT matrix is done in [`Solver::new`] and reused by every
-/// [`Solver::solve`], including after data updates of the same pattern.
-pub struct Solver {
+/// the KKT matrix is done in [`InteriorPointSolver::new`] and reused by every
+/// [`InteriorPointSolver::solve`], including after data updates of the same
+/// pattern. [`crate::Solver`] selects it for [`crate::Method::InteriorPoint`].
+pub struct InteriorPointSolver {
     data: ProblemData,
     settings: Settings,
     cones: CompositeCone,
@@ -126,7 +128,7 @@ pub struct Solver {
     norm_b: f64,
 }
 
-impl Solver {
+impl InteriorPointSolver {
     /// Validates the problem and settings, equilibrates the data, assembles
     /// the KKT matrix and performs its symbolic analysis. A `P` that is not
     /// positive semidefinite is rejected here with
@@ -146,7 +148,7 @@ impl Solver {
         let kkt = KktSystem::new(&p, &a, &cones)?;
         let norm_c = inf_norm(&data.c);
         let norm_b = inf_norm(&data.b);
-        Ok(Solver {
+        Ok(InteriorPointSolver {
             settings,
             cones,
             equil,
@@ -618,31 +620,25 @@ impl Solver {
 
     /// Objectives and relative residuals in the original data, at `x/τ` etc.
     fn compute_info(&self, step: f64) -> Info {
-        let eq = &self.equil;
-        let tau = self.vars.tau;
-        let k = eq.c_scale;
-        let xpx = self.res.xpx / (tau * tau);
-        let pobj = (0.5 * xpx + self.res.cx / tau) / k;
-        let dobj = (-0.5 * xpx - self.res.bz / tau) / k;
-        let norm_x = scaled_inf_norm(&self.vars.x, &eq.d) / tau;
-        let norm_s = scaled_inf_norm(&self.vars.s, &eq.einv) / tau;
-        let norm_y = scaled_inf_norm(&self.vars.z, &eq.e) / (tau * k);
-        let rz = scaled_inf_norm(&self.res.rz, &eq.einv) / tau;
-        let rx = scaled_inf_norm(&self.res.rx, &eq.dinv) / (tau * k);
-        let gap_abs = (pobj - dobj).abs();
-        let res = Residuals {
-            primal: rz / (1.0f64).max(self.norm_b + norm_x + norm_s),
-            dual: rx / (1.0f64).max(self.norm_c + norm_x + norm_y),
-            gap_abs,
-            // Relative to the objective the user sees (with its constant), so a
-            // constant that cancels most of ½xᵀPx + cᵀx does not loosen the test.
-            gap_rel: gap_abs
-                / (1.0f64).max(
-                    (pobj + self.data.obj_constant)
-                        .abs()
-                        .min((dobj + self.data.obj_constant).abs()),
-                ),
-        };
+        let (pobj, dobj, res) = evaluate(
+            &ScaledIterate {
+                x: &self.vars.x,
+                z: &self.vars.z,
+                s: &self.vars.s,
+                tau: self.vars.tau,
+                rx: &self.res.rx,
+                rz: &self.res.rz,
+                xpx: self.res.xpx,
+                cx: self.res.cx,
+                bz: self.res.bz,
+            },
+            &self.equil,
+            &DataNorms {
+                c: self.norm_c,
+                b: self.norm_b,
+                obj_constant: self.data.obj_constant,
+            },
+        );
         Info {
             pobj,
             dobj,
@@ -661,13 +657,16 @@ impl Solver {
     /// Optimality test at the full (or reduced) tolerances.
     fn is_optimal(&self, info: &Info, reduced: bool) -> bool {
         let s = &self.settings;
-        let (eps_abs, eps_rel, eps_feas) = if reduced {
-            (s.reduced_eps_abs, s.reduced_eps_rel, s.reduced_eps_feas)
+        if reduced {
+            is_optimal(
+                &info.res,
+                s.reduced_eps_abs,
+                s.reduced_eps_rel,
+                s.reduced_eps_feas,
+            )
         } else {
-            (s.eps_abs, s.eps_rel, s.eps_feas)
-        };
-        let r = &info.res;
-        (r.gap_abs < eps_abs || r.gap_rel < eps_rel) && r.primal < eps_feas && r.dual < eps_feas
+            is_optimal(&info.res, s.eps_abs, s.eps_rel, s.eps_feas)
+        }
     }
 
     /// Full (or reduced) termination test: optimality, then certificates.
@@ -888,24 +887,6 @@ fn score(i: &Info) -> f64 {
         .max(i.res.gap_rel.min(i.res.gap_abs))
 }
 
-fn check_update(v: &[f64], expected: usize, what: &'static str) -> Result<(), ProblemError> {
-    if v.len() != expected {
-        return Err(ProblemError::Dimension {
-            what,
-            expected,
-            found: v.len(),
-        });
-    }
-    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-        return Err(ProblemError::NonFiniteVector {
-            vector: what,
-            index: i,
-            value: v[i],
-        });
-    }
-    Ok(())
-}
-
 fn all_finite(v: &Variables) -> bool {
     v.tau.is_finite()
         && v.kappa.is_finite()
@@ -922,17 +903,4 @@ fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
 #[inline]
 fn scale(y: &mut [f64], a: f64) {
     y.iter_mut().for_each(|v| *v *= a);
-}
-
-#[inline]
-fn inf_norm(v: &[f64]) -> f64 {
-    v.iter().fold(0.0f64, |acc, x| acc.max(x.abs()))
-}
-
-/// `‖diag(d)·v‖∞`.
-#[inline]
-fn scaled_inf_norm(v: &[f64], d: &[f64]) -> f64 {
-    v.iter()
-        .zip(d)
-        .fold(0.0f64, |acc, (x, s)| acc.max((x * s).abs()))
 }

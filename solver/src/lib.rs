@@ -39,6 +39,8 @@
 // Index loops mirror the formulas (several arrays indexed together).
 #![allow(clippy::needless_range_loop)]
 
+pub mod admm;
+pub mod batch;
 pub mod cones;
 pub mod csc;
 pub mod equilibrate;
@@ -48,13 +50,17 @@ pub mod io;
 pub mod kkt;
 pub mod problem;
 pub mod projection;
+mod residuals;
 pub mod settings;
 pub mod solution;
+mod solver;
 
+pub use admm::{AdmmSolver, Start};
 pub use cones::SupportedCone;
 pub use csc::CscMatrix;
 pub use error::{MatrixName, ProblemError, ReadError, SolverError};
-pub use hsde::Solver;
+pub use hsde::InteriorPointSolver;
 pub use problem::ProblemData;
-pub use settings::{Method, Settings};
+pub use settings::{AdmmSettings, Method, Settings};
 pub use solution::{Certificate, Residuals, Solution, Status, Timings};
+pub use solver::Solver;

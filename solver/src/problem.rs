@@ -350,6 +350,29 @@ fn check_finite_vector(v: &[f64], name: &'static str) -> Result<(), ProblemError
 }
 
 #[inline]
+/// Checks a replacement vector of a data update: its length and finiteness.
+pub(crate) fn check_update(
+    v: &[f64],
+    expected: usize,
+    what: &'static str,
+) -> Result<(), ProblemError> {
+    if v.len() != expected {
+        return Err(ProblemError::Dimension {
+            what,
+            expected,
+            found: v.len(),
+        });
+    }
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(ProblemError::NonFiniteVector {
+            vector: what,
+            index: i,
+            value: v[i],
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }

@@ -9,6 +9,121 @@ pub enum Method {
     /// Homogeneous self-dual embedding interior-point method ([`crate::hsde`]).
     #[default]
     InteriorPoint,
+    /// Operator splitting (ADMM / Douglas-Rachford) on the homogeneous
+    /// self-dual embedding ([`crate::admm`]), tuned by [`AdmmSettings`].
+    Admm,
+}
+
+/// Settings of the operator-splitting method ([`Method::Admm`]).
+///
+/// Termination uses the same relative residuals as the interior-point
+/// method ([`crate::Residuals`]) with the looser tolerances below; the
+/// `reduced_*` tolerances of [`Settings`] give `AlmostSolved` at a limit.
+///
+/// ```
+/// use lpgd_solver::{AdmmSettings, Method, Settings};
+/// let s = Settings { method: Method::Admm, ..Settings::default() };
+/// assert_eq!(s.admm.eps_abs, 1e-5);
+/// let tight = AdmmSettings { eps_abs: 1e-7, eps_rel: 1e-7, eps_feas: 1e-7, ..AdmmSettings::default() };
+/// assert!(tight.max_iter > 1000);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdmmSettings {
+    /// Iteration limit (one iteration = one linear solve and one projection).
+    pub max_iter: u32,
+    /// Absolute duality-gap tolerance.
+    pub eps_abs: f64,
+    /// Relative duality-gap tolerance.
+    pub eps_rel: f64,
+    /// Relative primal and dual residual tolerance.
+    pub eps_feas: f64,
+    /// Tolerance of normalized infeasibility certificates: `bᵀy = −1` with
+    /// `‖Aᵀy‖∞ ≤ eps_infeas`, or `cᵀx = −1` with `‖Px‖∞, ‖Ax + s‖∞ ≤ eps_infeas`.
+    pub eps_infeas: f64,
+    /// Over-relaxation `α ∈ (0, 2)` of the Douglas-Rachford update.
+    pub alpha: f64,
+    /// Initial step size `ρ` of the inequality rows (equality rows use
+    /// `1000ρ`); the step-size update changes it during the solve.
+    pub scale: f64,
+    /// Update `ρ` from the ratio of primal to dual residuals.
+    pub adaptive_scale: bool,
+    /// Minimum number of iterations between two step-size updates.
+    pub adaptive_scale_interval: u32,
+    /// Primal proximal weight `σ` in `P + σI`.
+    pub sigma: f64,
+    /// Weight `ρ_τ` of `τ` in the metric of the splitting, relative to the
+    /// `(x, y)` part (see [`crate::admm`]).
+    pub rho_tau: f64,
+    /// Anderson acceleration memory (0 disables acceleration).
+    pub anderson_memory: usize,
+    /// Apply Anderson acceleration every this many iterations (plain
+    /// iterations in between), which decorrelates the stored differences.
+    pub anderson_interval: u32,
+    /// Check termination every this many iterations.
+    pub check_interval: u32,
+}
+
+impl Default for AdmmSettings {
+    fn default() -> Self {
+        AdmmSettings {
+            max_iter: 100_000,
+            eps_abs: 1e-5,
+            eps_rel: 1e-5,
+            eps_feas: 1e-5,
+            eps_infeas: 1e-7,
+            alpha: 1.5,
+            scale: 0.1,
+            adaptive_scale: true,
+            adaptive_scale_interval: 100,
+            sigma: 1e-6,
+            rho_tau: 1.0,
+            anderson_memory: 10,
+            anderson_interval: 3,
+            check_interval: 1,
+        }
+    }
+}
+
+impl AdmmSettings {
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), SolverError> {
+        let positive = [
+            ("admm.eps_abs", self.eps_abs),
+            ("admm.eps_rel", self.eps_rel),
+            ("admm.eps_feas", self.eps_feas),
+            ("admm.eps_infeas", self.eps_infeas),
+            ("admm.scale", self.scale),
+            ("admm.sigma", self.sigma),
+            ("admm.rho_tau", self.rho_tau),
+        ];
+        for (name, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(SolverError::Settings {
+                    name,
+                    reason: format!("must be positive and finite, got {v}"),
+                });
+            }
+        }
+        if !(self.alpha > 0.0 && self.alpha < 2.0) {
+            return Err(SolverError::Settings {
+                name: "admm.alpha",
+                reason: format!("must lie in (0, 2), got {}", self.alpha),
+            });
+        }
+        if self.anderson_interval == 0 {
+            return Err(SolverError::Settings {
+                name: "admm.anderson_interval",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.check_interval == 0 {
+            return Err(SolverError::Settings {
+                name: "admm.check_interval",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Settings of the interior-point method.
@@ -89,6 +204,8 @@ pub struct Settings {
     pub refine_max_iter: u32,
     /// Stop refining when the residual shrinks by less than this ratio.
     pub refine_stop_ratio: f64,
+    /// Settings of the operator-splitting method.
+    pub admm: AdmmSettings,
 }
 
 impl Default for Settings {
@@ -124,6 +241,7 @@ impl Default for Settings {
             refine_abstol: 1e-12,
             refine_max_iter: 10,
             refine_stop_ratio: 5.0,
+            admm: AdmmSettings::default(),
         }
     }
 }
@@ -159,6 +277,6 @@ impl Settings {
                 reason: format!("must lie in (0, 1], got {}", self.max_step_fraction),
             });
         }
-        Ok(())
+        self.admm.validate()
     }
 }

@@ -1,0 +1,286 @@
+//! The linear-system layer of the operator-splitting method: the
+//! quasi-definite matrix
+//!
+//! ```text
+//! K = [ P + σI       Aᵀ       ]
+//!     [   A     −diag(1/ρ)    ]
+//! ```
+//!
+//! (`σ > 0` the primal proximal weight, `ρᵢ > 0` the per-row step sizes),
+//! stored by its upper triangle and factored as `LDLᵀ` after a fill-reducing
+//! AMD ordering. `K` is quasi-definite for every `σ, ρ > 0`, so the
+//! factorization exists for any symmetric ordering and needs no pivoting.
+//!
+//! The pattern of `K` depends only on the patterns of `P` and `A`: the
+//! symbolic analysis ([`KktPattern`]) is done once and shared (`Arc`) by every
+//! numeric factorization ([`KktFactor`]) of the same pattern, whether it
+//! comes from new values of `P` or `A`, a new `(σ, ρ)` after a step-size
+//! update, or another problem of a batch. A factor is immutable once
+//! computed; solves take their scratch memory from a [`SolveWorkspace`], so
+//! one factor can serve many problems in parallel.
+
+use crate::csc::CscMatrix;
+use crate::error::SolverError;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
+use faer::sparse::linalg::cholesky::{
+    factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky,
+    SymmetricOrdering,
+};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par, Side, Spec};
+use std::sync::Arc;
+
+/// The pattern of `K`, the maps from `P`, `A` and the diagonal into its
+/// values, and the symbolic factorization.
+#[derive(Debug)]
+pub struct KktPattern {
+    n: usize,
+    m: usize,
+    colptr: Vec<usize>,
+    rowval: Vec<usize>,
+    /// Position of each stored entry of `P` in the values of `K`.
+    p_map: Vec<usize>,
+    /// Position of each stored entry of `A` in the values of `K`.
+    a_map: Vec<usize>,
+    /// Position of each diagonal entry.
+    diag_pos: Vec<usize>,
+    /// `+1` on the first `n` pivots, `−1` on the last `m`.
+    signs: Vec<i8>,
+    symbolic: SymbolicCholesky<usize>,
+}
+
+impl KktPattern {
+    /// Builds the pattern of `K` for `(P, A)` (`P` upper triangular) and
+    /// performs the symbolic analysis.
+    pub fn new(p: &CscMatrix, a: &CscMatrix) -> Result<Self, SolverError> {
+        let (n, m) = (p.n, a.m);
+        let dim = n + m;
+        // Column j < n holds P's column j then the diagonal; column n + i
+        // holds row i of A (as column entries j) then the diagonal.
+        let at = a.transpose_with_map();
+        let mut colptr = Vec::with_capacity(dim + 1);
+        let mut rowval = Vec::with_capacity(p.nnz() + a.nnz() + dim);
+        let mut p_map = vec![0usize; p.nnz()];
+        let mut a_map = vec![0usize; a.nnz()];
+        let mut diag_pos = vec![0usize; dim];
+        colptr.push(0);
+        for j in 0..n {
+            let mut has_diag = false;
+            for k in p.colptr[j]..p.colptr[j + 1] {
+                let i = p.rowval[k];
+                if i == j {
+                    has_diag = true;
+                    diag_pos[j] = rowval.len();
+                }
+                p_map[k] = rowval.len();
+                rowval.push(i);
+            }
+            if !has_diag {
+                diag_pos[j] = rowval.len();
+                rowval.push(j);
+            }
+            colptr.push(rowval.len());
+        }
+        let (ref at_mat, ref at_map) = at;
+        for i in 0..m {
+            for k in at_mat.colptr[i]..at_mat.colptr[i + 1] {
+                a_map[at_map[k]] = rowval.len();
+                rowval.push(at_mat.rowval[k]);
+            }
+            diag_pos[n + i] = rowval.len();
+            rowval.push(n + i);
+            colptr.push(rowval.len());
+        }
+        let mut signs = vec![1i8; dim];
+        signs[n..].fill(-1);
+        let sym = SymbolicSparseColMatRef::new_checked(dim, dim, &colptr, None, &rowval);
+        let symbolic = factorize_symbolic_cholesky(
+            sym,
+            Side::Upper,
+            SymmetricOrdering::Amd,
+            CholeskySymbolicParams::default(),
+        )
+        .map_err(|e| SolverError::LinearSolver(format!("symbolic analysis failed: {e:?}")))?;
+        Ok(KktPattern {
+            n,
+            m,
+            colptr,
+            rowval,
+            p_map,
+            a_map,
+            diag_pos,
+            signs,
+            symbolic,
+        })
+    }
+
+    /// Dimension `n + m` of `K`.
+    pub fn dim(&self) -> usize {
+        self.n + self.m
+    }
+
+    /// Stored entries of the upper triangle of `K`.
+    pub fn nnz(&self) -> usize {
+        self.rowval.len()
+    }
+
+    /// Stored entries of the factor `L`.
+    pub fn factor_nnz(&self) -> usize {
+        self.symbolic.len_val()
+    }
+
+    fn factor_scratch(&self) -> faer::dyn_stack::StackReq {
+        self.symbolic
+            .factorize_numeric_ldlt_scratch::<f64>(Par::Seq, Spec::<LdltParams, f64>::default())
+    }
+}
+
+/// A numeric `LDLᵀ` factorization of `K` for given `(P, A, σ, ρ)`.
+#[derive(Debug, Clone)]
+pub struct KktFactor {
+    pattern: Arc<KktPattern>,
+    /// Values of the upper triangle of `K` as factored.
+    values: Vec<f64>,
+    l_values: Vec<f64>,
+}
+
+impl KktFactor {
+    /// Assembles `K` from `P`, `A` (same patterns as `pattern`), `σ` and `ρ`
+    /// (one entry per row of `A`) and factors it.
+    pub fn new(
+        pattern: Arc<KktPattern>,
+        p: &CscMatrix,
+        a: &CscMatrix,
+        sigma: f64,
+        rho: &[f64],
+    ) -> Result<Self, SolverError> {
+        let mut f = KktFactor {
+            values: vec![0.0; pattern.nnz()],
+            l_values: vec![0.0; pattern.factor_nnz()],
+            pattern,
+        };
+        f.refactor(p, a, sigma, rho)?;
+        Ok(f)
+    }
+
+    /// The shared pattern and symbolic analysis.
+    pub fn pattern(&self) -> &Arc<KktPattern> {
+        &self.pattern
+    }
+
+    /// Reassembles and refactors in place (no allocation beyond the
+    /// factorization scratch).
+    pub fn refactor(
+        &mut self,
+        p: &CscMatrix,
+        a: &CscMatrix,
+        sigma: f64,
+        rho: &[f64],
+    ) -> Result<(), SolverError> {
+        let pat = &*self.pattern;
+        self.values.fill(0.0);
+        for (k, &pos) in pat.p_map.iter().enumerate() {
+            self.values[pos] += p.nzval[k];
+        }
+        for (k, &pos) in pat.a_map.iter().enumerate() {
+            self.values[pos] = a.nzval[k];
+        }
+        for j in 0..pat.n {
+            self.values[pat.diag_pos[j]] += sigma;
+        }
+        for (i, r) in rho.iter().enumerate() {
+            self.values[pat.diag_pos[pat.n + i]] = -1.0 / r;
+        }
+        if let Some(v) = self.values.iter().find(|v| !v.is_finite()) {
+            return Err(SolverError::LinearSolver(format!(
+                "non-finite entry {v} in the ADMM KKT matrix"
+            )));
+        }
+        let dim = pat.dim();
+        let mut mem = MemBuffer::try_new(pat.factor_scratch()).map_err(|_| {
+            SolverError::LinearSolver("out of memory for factorization workspace".into())
+        })?;
+        let sym = SymbolicSparseColMatRef::new_checked(dim, dim, &pat.colptr, None, &pat.rowval);
+        let mat = SparseColMatRef::new(sym, &self.values);
+        pat.symbolic
+            .factorize_numeric_ldlt(
+                &mut self.l_values,
+                mat,
+                Side::Upper,
+                LdltRegularization {
+                    dynamic_regularization_signs: Some(&pat.signs),
+                    dynamic_regularization_delta: 1e-12,
+                    dynamic_regularization_epsilon: 1e-14,
+                },
+                Par::Seq,
+                MemStack::new(&mut mem),
+                Spec::<LdltParams, f64>::default(),
+            )
+            .map_err(|e| SolverError::LinearSolver(format!("LDLᵀ factorization failed: {e:?}")))?;
+        if self.l_values.iter().all(|v| v.is_finite()) {
+            Ok(())
+        } else {
+            Err(SolverError::LinearSolver(
+                "non-finite LDLᵀ factor of the ADMM KKT matrix".into(),
+            ))
+        }
+    }
+
+    /// Solves `K v = rhs` in place for `k` right-hand sides stored column
+    /// by column in `rhs` (length `k·dim`).
+    pub fn solve_in_place(&self, rhs: &mut [f64], k: usize, work: &mut SolveWorkspace) {
+        let dim = self.pattern.dim();
+        debug_assert_eq!(rhs.len(), k * dim);
+        work.reserve(&self.pattern, k);
+        let ldl = LdltRef::<usize, f64>::new(&self.pattern.symbolic, &self.l_values);
+        ldl.solve_in_place_with_conj(
+            Conj::No,
+            MatMut::from_column_major_slice_mut(rhs, dim, k),
+            Par::Seq,
+            MemStack::new(&mut work.mem),
+        );
+    }
+}
+
+/// Scratch memory of [`KktFactor::solve_in_place`], one per concurrent user.
+pub struct SolveWorkspace {
+    mem: MemBuffer,
+    req: faer::dyn_stack::StackReq,
+    cols: usize,
+}
+
+impl std::fmt::Debug for SolveWorkspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SolveWorkspace")
+            .field("cols", &self.cols)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SolveWorkspace {
+    /// Scratch for solves with up to `k` right-hand sides.
+    pub fn new(pattern: &KktPattern, k: usize) -> Self {
+        let req = pattern.symbolic.solve_in_place_scratch::<f64>(k, Par::Seq);
+        SolveWorkspace {
+            mem: MemBuffer::new(req),
+            req,
+            cols: k,
+        }
+    }
+
+    /// A new workspace of the same capacity.
+    pub fn fresh(&self) -> Self {
+        SolveWorkspace {
+            mem: MemBuffer::new(self.req),
+            req: self.req,
+            cols: self.cols,
+        }
+    }
+
+    fn reserve(&mut self, pattern: &KktPattern, k: usize) {
+        if k > self.cols {
+            *self = SolveWorkspace::new(pattern, k);
+        }
+    }
+}

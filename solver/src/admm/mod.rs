@@ -1,0 +1,925 @@
+//! Operator splitting on the homogeneous self-dual embedding with quadratic
+//! objectives (O'Donoghue, "Operator splitting for a homogeneous embedding
+//! of the linear complementarity problem", SIAM J. Optim. 2021 — the method
+//! of SCS 3).
+//!
+//! With `u = (x, y, τ)`, `v = (r, s, κ)`, the cone `C = ℝⁿ × K* × ℝ₊` and
+//!
+//! ```text
+//!        [ P   Aᵀ  c ]       [    0     ]
+//! F(u) = [ −A  0   b ] u  +  [    0     ]
+//!        [ −cᵀ −bᵀ 0 ]       [ −xᵀPx/τ  ]
+//! ```
+//!
+//! the embedding asks for `v = F(u)`, `u ∈ C`, `v ∈ C*`, `uᵀv = 0`. With the
+//! diagonal metric `R = diag(σI, diag(1/ρ), d)` the Douglas-Rachford
+//! iteration on `w` reads
+//!
+//! ```text
+//! ũ = (R + F)⁻¹ R w                 (linear step, [`linsys`])
+//! u = Π_C(2ũ − w)                   (projection, [`crate::projection`])
+//! w ← w + α(u − ũ)                  (relaxed update, α ∈ (0, 2))
+//! ```
+//!
+//! and `v = R(w + u − 2ũ)` pairs with `u` exactly: `u ∈ C`, `v ∈ C*`,
+//! `uᵀv = 0` at every iteration, so only `v − F(u) → 0` remains to converge.
+//!
+//! **Linear step.** For fixed `τ` the first two block rows of
+//! `Rũ + F(ũ) = Rw` are linear in `(x, y)`:
+//! `K [x; y] = [σw_x − cτ; −w_y/ρ + bτ]` with the quasi-definite
+//! `K = [P + σI, Aᵀ; A, −diag(1/ρ)]`, hence `(x, y) = p − τq` with
+//! `Kp = [σw_x; −w_y/ρ]` and the constant `Kq = [c; −b]`. The third row then
+//! is the quadratic `aτ² + βτ + γ = 0`,
+//!
+//! ```text
+//! a = d + cᵀq_x + bᵀq_y − q_xᵀPq_x = d + σ‖q_x‖² + ρ⁻¹‖q_y‖²  (> 0),
+//! β = −cᵀp_x − bᵀp_y + 2p_xᵀPq_x − d·w_τ,   γ = −p_xᵀPp_x  (≤ 0),
+//! ```
+//!
+//! whose larger root is `τ̃ ≥ 0` (`ρ⁻¹‖q_y‖²` is `Σ q_yᵢ²/ρᵢ`). The weight
+//! `d = ρ_τ·max(1, σ‖q_x‖² + ρ⁻¹‖q_y‖²)` of `τ` is set relative to the rest of
+//! `a` (a fixed `d` let `τ` collapse to the trivial fixed point `u = 0` on
+//! problems with many rows). One factorization of `K` serves every
+//! iteration and every re-solve with new `c`, `b`; new values of `P`, `A` or
+//! a new step size `ρ` refactor numerically on the shared symbolic analysis.
+//!
+//! **Acceleration and step size.** Type-II Anderson acceleration
+//! ([`anderson`]) on the map `w ↦ w + α(u − ũ)`, safeguarded: a step whose
+//! fixed-point residual grows is undone. Every
+//! [`crate::AdmmSettings::adaptive_scale_interval`] iterations the step size
+//! is multiplied by `√(primal/dual)` of the relative residuals when that
+//! factor leaves `[1/3, 3]`, and `w` is mapped to the new metric
+//! (`w = u + R⁻¹v`) so the point `(u, v)` is kept.
+//!
+//! **Termination.** At `x = u_x/τ`, `y = u_y/τ`, `s = v_s/τ` with the
+//! interior-point method's residuals ([`crate::Residuals`]); infeasibility
+//! from the normalized certificates `bᵀy = −1, ‖Aᵀy‖∞ ≤ ε` (primal) and
+//! `cᵀx = −1, ‖Px‖∞, ‖Ax + s‖∞ ≤ ε` (dual) with `y = u_y`, `(x, s) = (u_x, v_s)`.
+
+pub mod anderson;
+pub mod linsys;
+
+use crate::cones::SupportedCone;
+use crate::csc::CscMatrix;
+use crate::equilibrate::{equilibrate, Equilibration};
+use crate::error::{ProblemError, SolverError};
+use crate::problem::{check_update, dot, ProblemData};
+use crate::projection::{Projector, Side};
+use crate::residuals::{evaluate, inf_norm, is_optimal, scaled_inf_norm, DataNorms, ScaledIterate};
+use crate::settings::Settings;
+use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
+use anderson::Anderson;
+use linsys::{KktFactor, KktPattern, SolveWorkspace};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Step size multiplier of equality (zero-cone) rows.
+const ZERO_CONE_RHO_FACTOR: f64 = 1000.0;
+/// Bounds of the adaptive step size.
+const MIN_SCALE: f64 = 1e-6;
+const MAX_SCALE: f64 = 1e6;
+/// A step-size update happens when `√(primal/dual)` leaves `[1/F, F]`.
+const SCALE_UPDATE_FACTOR: f64 = 3.0;
+
+/// Where an operator-splitting solve starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// `w = (0, 0, 1)` with the configured initial step size.
+    Cold,
+    /// The last iterate and step size of the previous solve (a cold start if
+    /// there was none). The natural warm start after a data update.
+    Previous,
+    /// A given primal-dual point in the user's variables (e.g. a previous
+    /// solution), kept with the current step size.
+    Point {
+        /// Primal `x`, length `n`.
+        x: &'a [f64],
+        /// Dual `y`, length `m`.
+        y: &'a [f64],
+        /// Slack `s`, length `m`.
+        s: &'a [f64],
+    },
+}
+
+/// The iterate vectors (scaled data), each of length `n + m + 1`.
+#[derive(Debug, Clone)]
+struct Iterate {
+    w: Vec<f64>,
+    ut: Vec<f64>,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    /// `T(w) = w + α(u − ũ)` and `g = T(w) − w`.
+    tw: Vec<f64>,
+    g: Vec<f64>,
+    /// `T(w)` of the last accepted iterate (the safeguard's fallback).
+    tw_prev: Vec<f64>,
+}
+
+impl Iterate {
+    fn new(len: usize) -> Self {
+        let z = vec![0.0; len];
+        Iterate {
+            w: z.clone(),
+            ut: z.clone(),
+            u: z.clone(),
+            v: z.clone(),
+            tw: z.clone(),
+            g: z.clone(),
+            tw_prev: z,
+        }
+    }
+}
+
+/// Products of the residual evaluation (scaled data).
+#[derive(Debug, Clone)]
+struct Work {
+    /// Right-hand side and solution of the linear step, `n + m`.
+    p: Vec<f64>,
+    /// `P̂p_x`, `n`.
+    pp: Vec<f64>,
+    /// `P̂u_x`, `Âᵀu_y`, `Âu_x` and the embedding residuals.
+    px: Vec<f64>,
+    aty: Vec<f64>,
+    ax: Vec<f64>,
+    rx: Vec<f64>,
+    rz: Vec<f64>,
+    /// `Π_C` input `2ũ − w` of the cone block.
+    zy: Vec<f64>,
+}
+
+/// Scalars of the last evaluated iterate.
+#[derive(Debug, Clone, Copy, Default)]
+struct Info {
+    pobj: f64,
+    dobj: f64,
+    res: Residuals,
+    /// Relative primal and dual residuals used by the step-size update.
+    pres_scale: f64,
+    dres_scale: f64,
+}
+
+/// An operator-splitting solver bound to one problem. The symbolic
+/// analysis and a numeric factorization of `K` are done in
+/// [`AdmmSolver::new`]; [`AdmmSolver::solve_from`] warm-starts.
+///
+/// ```
+/// use lpgd_solver::admm::{AdmmSolver, Start};
+/// use lpgd_solver::{CscMatrix, Method, ProblemData, Settings, Status, SupportedCone};
+/// // minimize x₁ + 2x₂ subject to x₁ + x₂ = 1, x ≥ 0
+/// let a = CscMatrix::from_triplets(3, 2, &[0, 0, 1, 2], &[0, 1, 0, 1], &[1.0, 1.0, -1.0, -1.0]).unwrap();
+/// let prob = ProblemData::new(None, vec![1.0, 2.0], a, vec![1.0, 0.0, 0.0],
+///     vec![SupportedCone::Zero(1), SupportedCone::Nonnegative(2)]).unwrap();
+/// let settings = Settings { method: Method::Admm, ..Settings::default() };
+/// let mut solver = AdmmSolver::new(prob, settings).unwrap();
+/// let sol = solver.solve();
+/// assert_eq!(sol.status, Status::Solved);
+/// assert!((sol.objective - 1.0).abs() < 1e-4);
+/// // A perturbed cost, warm-started from the previous iterate.
+/// solver.update_c(&[1.0, 2.001]).unwrap();
+/// let warm = solver.solve_from(Start::Previous).unwrap();
+/// assert_eq!(warm.status, Status::Solved);
+/// assert!(warm.iterations <= sol.iterations);
+/// ```
+#[derive(Debug, Clone)]
+pub struct AdmmSolver {
+    data: ProblemData,
+    settings: Settings,
+    equil: Equilibration,
+    p: CscMatrix,
+    a: CscMatrix,
+    c: Vec<f64>,
+    b: Vec<f64>,
+    factor: Arc<KktFactor>,
+    solve_ws: SolveWorkspaceCell,
+    projector: ProjectorCell,
+    /// Step-size pattern: 1 on inequality rows, `ZERO_CONE_RHO_FACTOR` on
+    /// equality rows; `ρ = scale·rho_pattern`.
+    rho_pattern: Vec<f64>,
+    rho: Vec<f64>,
+    /// Step size of the current factorization.
+    scale: f64,
+    /// `Kq = [ĉ; −b̂]`, `P̂q_x` and `ĉᵀq_x + b̂ᵀq_y − q_xᵀP̂q_x`.
+    q: Vec<f64>,
+    pq: Vec<f64>,
+    q_coef: f64,
+    /// Weight `d = ρ_τ·max(1, σ‖q_x‖² + ρ⁻¹‖q_y‖²)` of `τ` in the metric
+    /// `R`: relative to the `(x, y)` part of the quadratic, so that `τ̃`
+    /// neither collapses to 0 (a fixed point of the embedding) on problems
+    /// with many rows nor barely moves on small ones.
+    d_tau: f64,
+    it: Iterate,
+    work: Work,
+    aa: Anderson,
+    has_previous: bool,
+    /// `P̂` or `Â` changed since the last factorization.
+    needs_refactor: bool,
+    /// `ĉ` or `b̂` changed since `q` was computed.
+    needs_q: bool,
+    setup_time: f64,
+    norms: DataNorms,
+}
+
+/// [`SolveWorkspace`] and [`Projector`] hold scratch memory only; cloning a
+/// solver gives the clone fresh scratch.
+#[derive(Debug)]
+struct SolveWorkspaceCell(SolveWorkspace);
+impl Clone for SolveWorkspaceCell {
+    fn clone(&self) -> Self {
+        SolveWorkspaceCell(self.0.fresh())
+    }
+}
+#[derive(Debug)]
+struct ProjectorCell(Projector);
+impl Clone for ProjectorCell {
+    fn clone(&self) -> Self {
+        ProjectorCell(Projector::new(self.0.cones()))
+    }
+}
+
+impl AdmmSolver {
+    /// Validates the problem and settings, equilibrates the data, and
+    /// factors `K` (symbolic analysis and numeric factorization).
+    pub fn new(data: ProblemData, settings: Settings) -> Result<Self, SolverError> {
+        let t0 = Instant::now();
+        data.validate()?;
+        crate::problem::check_p_psd(&data.p)?;
+        settings.validate()?;
+        let cones = crate::cones::CompositeCone::new(&data.cones)?;
+        let mut p = data.p.clone();
+        let mut a = data.a.clone();
+        let mut c = data.c.clone();
+        let mut b = data.b.clone();
+        let equil = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &settings);
+        let pattern = Arc::new(KktPattern::new(&p, &a)?);
+        let (n, m) = (data.n(), data.m());
+        let mut rho_pattern = Vec::with_capacity(m);
+        for cone in &data.cones {
+            let f = if matches!(cone, SupportedCone::Zero(_)) {
+                ZERO_CONE_RHO_FACTOR
+            } else {
+                1.0
+            };
+            rho_pattern.extend(std::iter::repeat_n(f, cone.dim()));
+        }
+        let scale = settings.admm.scale;
+        let rho: Vec<f64> = rho_pattern.iter().map(|f| f * scale).collect();
+        let factor = KktFactor::new(pattern.clone(), &p, &a, settings.admm.sigma, &rho)?;
+        let solve_ws = SolveWorkspace::new(&pattern, 1);
+        let projector = Projector::new(&data.cones);
+        let len = n + m + 1;
+        let norms = DataNorms {
+            c: inf_norm(&data.c),
+            b: inf_norm(&data.b),
+            obj_constant: data.obj_constant,
+        };
+        let mut solver = AdmmSolver {
+            aa: Anderson::new(len, settings.admm.anderson_memory),
+            settings,
+            equil,
+            p,
+            a,
+            c,
+            b,
+            factor: Arc::new(factor),
+            solve_ws: SolveWorkspaceCell(solve_ws),
+            projector: ProjectorCell(projector),
+            rho_pattern,
+            rho,
+            scale,
+            q: vec![0.0; n + m],
+            pq: vec![0.0; n],
+            q_coef: 0.0,
+            d_tau: 1.0,
+            it: Iterate::new(len),
+            work: Work {
+                p: vec![0.0; n + m],
+                pp: vec![0.0; n],
+                px: vec![0.0; n],
+                aty: vec![0.0; n],
+                ax: vec![0.0; m],
+                rx: vec![0.0; n],
+                rz: vec![0.0; m],
+                zy: vec![0.0; m],
+            },
+            has_previous: false,
+            needs_refactor: false,
+            needs_q: false,
+            setup_time: 0.0,
+            norms,
+            data,
+        };
+        solver.update_q();
+        solver.setup_time = t0.elapsed().as_secs_f64();
+        Ok(solver)
+    }
+
+    /// The problem as currently stored (original, unscaled).
+    pub fn problem(&self) -> &ProblemData {
+        &self.data
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Mutable settings (tolerances and limits may change between solves;
+    /// a new initial step size takes effect at the next cold start).
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    /// The equilibration scalings.
+    pub fn equilibration(&self) -> &Equilibration {
+        &self.equil
+    }
+
+    /// The current factorization of `K` (shared with clones of this solver
+    /// until one of them refactors).
+    pub fn factor(&self) -> &Arc<KktFactor> {
+        &self.factor
+    }
+
+    /// The current step size `ρ` of the inequality rows.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Replaces the linear cost `c` (no refactorization).
+    pub fn update_c(&mut self, c: &[f64]) -> Result<(), ProblemError> {
+        check_update(c, self.data.n(), "c")?;
+        self.data.c.copy_from_slice(c);
+        for j in 0..c.len() {
+            self.c[j] = self.equil.c_scale * self.equil.d[j] * c[j];
+        }
+        self.norms.c = inf_norm(c);
+        self.needs_q = true;
+        Ok(())
+    }
+
+    /// Replaces the right-hand side `b` (no refactorization).
+    pub fn update_b(&mut self, b: &[f64]) -> Result<(), ProblemError> {
+        check_update(b, self.data.m(), "b")?;
+        self.data.b.copy_from_slice(b);
+        for i in 0..b.len() {
+            self.b[i] = self.equil.e[i] * b[i];
+        }
+        self.norms.b = inf_norm(b);
+        self.needs_q = true;
+        Ok(())
+    }
+
+    /// Replaces the values of `A` (same pattern); the numeric
+    /// refactorization happens at the next solve.
+    pub fn update_a_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        check_update(vals, self.data.a.nnz(), "A values")?;
+        self.data.a.nzval.copy_from_slice(vals);
+        let a = &self.data.a;
+        for j in 0..a.n {
+            for k in a.colptr[j]..a.colptr[j + 1] {
+                self.a.nzval[k] = self.equil.e[a.rowval[k]] * vals[k] * self.equil.d[j];
+            }
+        }
+        self.needs_refactor = true;
+        Ok(())
+    }
+
+    /// Replaces the values of the upper triangle of `P` (same pattern); the
+    /// numeric refactorization happens at the next solve. Values that make
+    /// `P` indefinite are rejected ([`ProblemError::PIndefinite`],
+    /// [`ProblemError::PNotPsd`]) and change nothing.
+    pub fn update_p_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        check_update(vals, self.data.p.nnz(), "P values")?;
+        let mut new_p = self.data.p.clone();
+        new_p.nzval.copy_from_slice(vals);
+        crate::problem::check_p_psd(&new_p)?;
+        self.data.p = new_p;
+        let p = &self.data.p;
+        let k = self.equil.c_scale;
+        for j in 0..p.n {
+            for idx in p.colptr[j]..p.colptr[j + 1] {
+                self.p.nzval[idx] = k * self.equil.d[p.rowval[idx]] * vals[idx] * self.equil.d[j];
+            }
+        }
+        self.needs_refactor = true;
+        Ok(())
+    }
+
+    /// Runs the method from a cold start.
+    pub fn solve(&mut self) -> Solution {
+        self.run(Start::Cold)
+    }
+
+    /// Runs the method from `start`; fails only if a given point has the
+    /// wrong lengths or non-finite entries.
+    pub fn solve_from(&mut self, start: Start<'_>) -> Result<Solution, ProblemError> {
+        if let Start::Point { x, y, s } = start {
+            check_update(x, self.data.n(), "warm-start x")?;
+            check_update(y, self.data.m(), "warm-start y")?;
+            check_update(s, self.data.m(), "warm-start s")?;
+        }
+        Ok(self.run(start))
+    }
+
+    /// Refactors `K` for the current `P̂`, `Â`, `σ` and `ρ` (copy-on-write if
+    /// the factor is shared) and recomputes `q`.
+    fn refactor(&mut self) -> Result<(), SolverError> {
+        let sigma = self.settings.admm.sigma;
+        Arc::make_mut(&mut self.factor).refactor(&self.p, &self.a, sigma, &self.rho)?;
+        self.needs_refactor = false;
+        self.update_q();
+        Ok(())
+    }
+
+    /// `Kq = [ĉ; −b̂]`, `P̂q_x` and the coefficient `ĉᵀq_x + b̂ᵀq_y − q_xᵀP̂q_x`.
+    fn update_q(&mut self) {
+        let n = self.data.n();
+        self.q[..n].copy_from_slice(&self.c);
+        for (qi, bi) in self.q[n..].iter_mut().zip(&self.b) {
+            *qi = -bi;
+        }
+        self.factor
+            .solve_in_place(&mut self.q, 1, &mut self.solve_ws.0);
+        let (qx, qy) = self.q.split_at(n);
+        self.p.symv_upper(&mut self.pq, qx, 1.0, 0.0);
+        self.q_coef = dot(&self.c, qx) + dot(&self.b, qy) - dot(qx, &self.pq);
+        self.d_tau = self.settings.admm.rho_tau * self.q_coef.max(1.0);
+        self.needs_q = false;
+    }
+
+    /// Sets `ρ = scale·rho_pattern` and refactors.
+    fn set_scale(&mut self, scale: f64) -> Result<(), SolverError> {
+        self.scale = scale;
+        for (r, f) in self.rho.iter_mut().zip(&self.rho_pattern) {
+            *r = f * scale;
+        }
+        self.refactor()
+    }
+
+    /// Brings the factorization up to date and sets the initial `w` for
+    /// `start` (scaled data).
+    fn initialize(&mut self, start: Start<'_>) -> Result<(), SolverError> {
+        let (n, m) = (self.data.n(), self.data.m());
+        let previous = matches!(start, Start::Previous) && self.has_previous;
+        let cold = matches!(start, Start::Cold | Start::Previous) && !previous;
+        if cold && self.scale != self.settings.admm.scale {
+            self.set_scale(self.settings.admm.scale)?;
+        } else if self.needs_refactor {
+            self.refactor()?;
+        } else if self.needs_q {
+            self.update_q();
+        }
+        let eq = &self.equil;
+        match start {
+            _ if previous => {}
+            Start::Point { x, y, s } => {
+                // u = (x̂, ŷ, 1), v = (0, ŝ, 0), w = u + R⁻¹v.
+                let w = &mut self.it.w;
+                for j in 0..n {
+                    w[j] = eq.dinv[j] * x[j];
+                }
+                for i in 0..m {
+                    w[n + i] = eq.c_scale * eq.einv[i] * y[i] + self.rho[i] * eq.e[i] * s[i];
+                }
+                w[n + m] = 1.0;
+            }
+            _ => {
+                self.it.w.fill(0.0);
+                self.it.w[n + m] = 1.0;
+            }
+        }
+        if previous {
+            self.aa.forget_last();
+        } else {
+            self.aa.reset();
+        }
+        Ok(())
+    }
+
+    /// The linear step `ũ = (R + F)⁻¹Rw`.
+    fn linear_step(&mut self) {
+        let (n, m) = (self.data.n(), self.data.m());
+        let s = &self.settings.admm;
+        let w = &self.it.w;
+        let p = &mut self.work.p;
+        for j in 0..n {
+            p[j] = s.sigma * w[j];
+        }
+        for i in 0..m {
+            p[n + i] = -w[n + i] / self.rho[i];
+        }
+        self.factor.solve_in_place(p, 1, &mut self.solve_ws.0);
+        let (px, py) = p.split_at(n);
+        let (ppp, ppq) = if self.p.nnz() > 0 {
+            self.p.symv_upper(&mut self.work.pp, px, 1.0, 0.0);
+            (dot(px, &self.work.pp), dot(px, &self.pq))
+        } else {
+            (0.0, 0.0)
+        };
+        let a = self.d_tau + self.q_coef;
+        let beta = -dot(&self.c, px) - dot(&self.b, py) + 2.0 * ppq - self.d_tau * w[n + m];
+        let tau = root_plus(a, beta, -ppp);
+        let ut = &mut self.it.ut;
+        for k in 0..n + m {
+            ut[k] = p[k] - tau * self.q[k];
+        }
+        ut[n + m] = tau;
+    }
+
+    /// `u = Π_C(2ũ − w)`, `v = R(u − (2ũ − w))`, `T(w) = w + α(u − ũ)`.
+    fn projection_step(&mut self) {
+        let (n, m) = (self.data.n(), self.data.m());
+        let s = &self.settings.admm;
+        let it = &mut self.it;
+        for j in 0..n {
+            it.u[j] = 2.0 * it.ut[j] - it.w[j];
+            it.v[j] = 0.0;
+        }
+        let zy = &mut self.work.zy;
+        for i in 0..m {
+            zy[i] = 2.0 * it.ut[n + i] - it.w[n + i];
+        }
+        self.projector
+            .0
+            .project_side(Side::Dual, zy, &mut it.u[n..n + m]);
+        for i in 0..m {
+            it.v[n + i] = (it.u[n + i] - zy[i]) / self.rho[i];
+        }
+        let zt = 2.0 * it.ut[n + m] - it.w[n + m];
+        it.u[n + m] = zt.max(0.0);
+        it.v[n + m] = self.d_tau * (it.u[n + m] - zt);
+        for k in 0..n + m + 1 {
+            it.g[k] = s.alpha * (it.u[k] - it.ut[k]);
+            it.tw[k] = it.w[k] + it.g[k];
+        }
+    }
+
+    /// Residuals of `(u, v)` in the original data.
+    fn evaluate(&mut self) -> Info {
+        let (n, m) = (self.data.n(), self.data.m());
+        let (ux, rest) = self.it.u.split_at(n);
+        let (uy, ut) = rest.split_at(m);
+        let tau = ut[0];
+        let vs = &self.it.v[n..n + m];
+        let w = &mut self.work;
+        self.p.symv_upper(&mut w.px, ux, 1.0, 0.0);
+        self.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
+        self.a.gemv(&mut w.ax, ux, 1.0, 0.0);
+        for j in 0..n {
+            w.rx[j] = w.px[j] + w.aty[j] + self.c[j] * tau;
+        }
+        for i in 0..m {
+            w.rz[i] = w.ax[i] + vs[i] - self.b[i] * tau;
+        }
+        let xpx = dot(ux, &w.px);
+        let cx = dot(&self.c, ux);
+        let by = dot(&self.b, uy);
+        // Relative residuals of the scaled embedding, for the step size.
+        let pden = inf_norm(&w.ax)
+            .max(inf_norm(vs))
+            .max(inf_norm(&self.b) * tau);
+        let dden = inf_norm(&w.px)
+            .max(inf_norm(&w.aty))
+            .max(inf_norm(&self.c) * tau);
+        let pres_scale = inf_norm(&w.rz) / pden.max(1e-300);
+        let dres_scale = inf_norm(&w.rx) / dden.max(1e-300);
+        if tau.is_nan() || tau <= 0.0 {
+            return Info {
+                pobj: f64::NAN,
+                dobj: f64::NAN,
+                res: Residuals {
+                    primal: f64::INFINITY,
+                    dual: f64::INFINITY,
+                    gap_abs: f64::INFINITY,
+                    gap_rel: f64::INFINITY,
+                },
+                pres_scale,
+                dres_scale,
+            };
+        }
+        let (pobj, dobj, res) = evaluate(
+            &ScaledIterate {
+                x: ux,
+                z: uy,
+                s: vs,
+                tau,
+                rx: &w.rx,
+                rz: &w.rz,
+                xpx,
+                cx,
+                bz: by,
+            },
+            &self.equil,
+            &self.norms,
+        );
+        Info {
+            pobj,
+            dobj,
+            res,
+            pres_scale,
+            dres_scale,
+        }
+    }
+
+    /// Normalized infeasibility certificates at `(u, v)` (after [`Self::evaluate`]).
+    fn check_infeasibility(&self) -> Option<Status> {
+        let (n, m) = (self.data.n(), self.data.m());
+        let eq = &self.equil;
+        let eps = self.settings.admm.eps_infeas;
+        let uy = &self.it.u[n..n + m];
+        let by = dot(&self.b, uy);
+        if by < 0.0 && scaled_inf_norm(&self.work.aty, &eq.dinv) <= -eps * by {
+            return Some(Status::PrimalInfeasible);
+        }
+        let cx = dot(&self.c, &self.it.u[..n]) / eq.c_scale;
+        if cx < 0.0 {
+            let px = scaled_inf_norm(&self.work.px, &eq.dinv) / eq.c_scale;
+            let vs = &self.it.v[n..n + m];
+            let mut axs = 0.0f64;
+            for i in 0..m {
+                axs = axs.max(((self.work.ax[i] + vs[i]) * eq.einv[i]).abs());
+            }
+            if px <= -eps * cx && axs <= -eps * cx {
+                return Some(Status::DualInfeasible);
+            }
+        }
+        None
+    }
+
+    fn run(&mut self, start: Start<'_>) -> Solution {
+        let t0 = Instant::now();
+        let mut factor_time = 0.0;
+        let (n, m) = (self.data.n(), self.data.m());
+        let len = n + m + 1;
+        let s = self.settings.admm.clone();
+        let mut status = Status::Unsolved;
+        let mut info = Info::default();
+        let mut evaluated = false;
+        let mut iter: u32 = 0;
+        let mut last_scale_update: u32 = 0;
+        let mut accelerated = false;
+        let mut norm_g_prev = f64::INFINITY;
+
+        let tf = Instant::now();
+        if self.initialize(start).is_err() {
+            status = Status::NumericalError;
+        }
+        factor_time += tf.elapsed().as_secs_f64();
+        if self.settings.verbose {
+            eprintln!(
+                "lpgd-solver (admm): n = {n}, m = {m}, nnz(P) = {}, nnz(A) = {}, nnz(L) = {}",
+                self.data.p.nnz(),
+                self.data.a.nnz(),
+                self.factor.pattern().factor_nnz()
+            );
+            eprintln!(
+                "{:>6}  {:>13}  {:>13}  {:>9}  {:>9}  {:>9}  {:>9}",
+                "iter", "pcost", "dcost", "gap", "pres", "dres", "scale"
+            );
+        }
+        while status == Status::Unsolved {
+            if iter >= s.max_iter {
+                status = Status::MaxIterations;
+                break;
+            }
+            if self.setup_time + t0.elapsed().as_secs_f64() > self.settings.time_limit {
+                status = Status::TimeLimit;
+                break;
+            }
+            self.linear_step();
+            self.projection_step();
+            iter += 1;
+            let norm_g = norm2(&self.it.g);
+            if !norm_g.is_finite() {
+                status = Status::NumericalError;
+                break;
+            }
+            // Safeguard: an accelerated step that increased the fixed-point
+            // residual is undone (restart from the plain iterate).
+            if accelerated && norm_g > norm_g_prev {
+                self.it.w.copy_from_slice(&self.it.tw_prev);
+                self.aa.reset();
+                accelerated = false;
+                continue;
+            }
+            if iter.is_multiple_of(s.check_interval) || iter == 1 {
+                info = self.evaluate();
+                evaluated = true;
+                if self.settings.verbose && (iter.is_multiple_of(100) || iter == 1) {
+                    self.print_line(iter, &info);
+                }
+                if is_optimal(&info.res, s.eps_abs, s.eps_rel, s.eps_feas) {
+                    status = Status::Solved;
+                    break;
+                }
+                if let Some(st) = self.check_infeasibility() {
+                    status = st;
+                    break;
+                }
+                if s.adaptive_scale && iter - last_scale_update >= s.adaptive_scale_interval {
+                    let ratio = (info.pres_scale / info.dres_scale).sqrt();
+                    if ratio.is_finite()
+                        && !(1.0 / SCALE_UPDATE_FACTOR..=SCALE_UPDATE_FACTOR).contains(&ratio)
+                    {
+                        let new_scale = (self.scale * ratio).clamp(MIN_SCALE, MAX_SCALE);
+                        if new_scale != self.scale {
+                            last_scale_update = iter;
+                            let tf = Instant::now();
+                            let ok = self.set_scale(new_scale).is_ok();
+                            factor_time += tf.elapsed().as_secs_f64();
+                            if !ok {
+                                status = Status::NumericalError;
+                                break;
+                            }
+                            self.remap_w();
+                            self.aa.reset();
+                            accelerated = false;
+                            norm_g_prev = f64::INFINITY;
+                            continue;
+                        }
+                    }
+                }
+            }
+            norm_g_prev = norm_g;
+            self.it.tw_prev.copy_from_slice(&self.it.tw);
+            let it = &mut self.it;
+            if iter.is_multiple_of(s.anderson_interval) {
+                accelerated = self.aa.step(&mut it.w, &it.tw, &it.g);
+            } else {
+                it.w.copy_from_slice(&it.tw);
+                accelerated = false;
+            }
+            debug_assert_eq!(it.w.len(), len);
+        }
+        self.has_previous = status != Status::NumericalError;
+
+        if matches!(status, Status::MaxIterations | Status::TimeLimit) && evaluated {
+            // The last evaluated point may meet the reduced tolerances.
+            info = self.evaluate();
+            let r = &self.settings;
+            if is_optimal(
+                &info.res,
+                r.reduced_eps_abs,
+                r.reduced_eps_rel,
+                r.reduced_eps_feas,
+            ) {
+                status = Status::AlmostSolved;
+            }
+        }
+        if !evaluated || matches!(status, Status::NumericalError) {
+            info.pobj = f64::NAN;
+            info.dobj = f64::NAN;
+            if !evaluated {
+                info.res = Residuals {
+                    primal: f64::NAN,
+                    dual: f64::NAN,
+                    gap_abs: f64::NAN,
+                    gap_rel: f64::NAN,
+                };
+            }
+        }
+        let solve_time = t0.elapsed().as_secs_f64();
+        if self.settings.verbose {
+            if evaluated {
+                self.print_line(iter, &info);
+            }
+            eprintln!(
+                "status: {status}, iterations: {iter}, time: {:.3e} s (setup {:.3e} s)",
+                self.setup_time + solve_time,
+                self.setup_time
+            );
+        }
+        self.make_solution(
+            status,
+            iter,
+            &info,
+            Timings {
+                setup: self.setup_time,
+                solve: solve_time,
+                factor: factor_time,
+            },
+        )
+    }
+
+    /// After a step-size change keep `(u, v)`: `w = u + R⁻¹v`.
+    fn remap_w(&mut self) {
+        let (n, m) = (self.data.n(), self.data.m());
+        let it = &mut self.it;
+        it.w[..n].copy_from_slice(&it.u[..n]);
+        for i in 0..m {
+            it.w[n + i] = it.u[n + i] + self.rho[i] * it.v[n + i];
+        }
+        it.w[n + m] = it.u[n + m] + it.v[n + m] / self.d_tau;
+    }
+
+    fn print_line(&self, iter: u32, info: &Info) {
+        eprintln!(
+            "{:>6}  {:>13.6e}  {:>13.6e}  {:>9.2e}  {:>9.2e}  {:>9.2e}  {:>9.2e}",
+            iter,
+            info.pobj,
+            info.dobj,
+            info.res.gap_rel,
+            info.res.primal,
+            info.res.dual,
+            self.scale
+        );
+    }
+
+    fn make_solution(
+        &self,
+        status: Status,
+        iterations: u32,
+        info: &Info,
+        timings: Timings,
+    ) -> Solution {
+        let eq = &self.equil;
+        let (n, m) = (self.data.n(), self.data.m());
+        let u = &self.it.u;
+        let v = &self.it.v;
+        let mut x: Vec<f64> = (0..n).map(|j| eq.d[j] * u[j]).collect();
+        let mut y: Vec<f64> = (0..m).map(|i| eq.e[i] * u[n + i]).collect();
+        let mut s: Vec<f64> = (0..m).map(|i| eq.einv[i] * v[n + i]).collect();
+        let tau = u[n + m];
+        let mut objective = f64::NAN;
+        let mut dual_objective = f64::NAN;
+        let mut certificate = None;
+        match status {
+            Status::PrimalInfeasible => {
+                let by = dot(&self.data.b, &y);
+                y.iter_mut().for_each(|v| *v /= -by);
+                x.fill(f64::NAN);
+                s.fill(f64::NAN);
+                certificate = Some(Certificate::PrimalInfeasible { y: y.clone() });
+            }
+            Status::DualInfeasible => {
+                let cx = dot(&self.data.c, &x);
+                x.iter_mut().for_each(|v| *v /= -cx);
+                s.iter_mut().for_each(|v| *v /= -cx);
+                y.fill(f64::NAN);
+                certificate = Some(Certificate::DualInfeasible {
+                    x: x.clone(),
+                    s: s.clone(),
+                });
+            }
+            _ if tau > 0.0 => {
+                x.iter_mut().for_each(|v| *v /= tau);
+                s.iter_mut().for_each(|v| *v /= tau);
+                y.iter_mut().for_each(|v| *v /= tau * eq.c_scale);
+                objective = info.pobj + self.data.obj_constant;
+                dual_objective = info.dobj + self.data.obj_constant;
+            }
+            _ => {
+                x.fill(f64::NAN);
+                y.fill(f64::NAN);
+                s.fill(f64::NAN);
+            }
+        }
+        Solution {
+            status,
+            x,
+            y,
+            s,
+            objective,
+            dual_objective,
+            iterations,
+            residuals: info.res,
+            timings,
+            certificate,
+        }
+    }
+}
+
+/// Larger root of `aτ² + βτ + γ` with `a > 0`, `γ ≤ 0` (so it is `≥ 0`),
+/// written without cancellation for either sign of `β`.
+fn root_plus(a: f64, beta: f64, gamma: f64) -> f64 {
+    let disc = (beta * beta - 4.0 * a * gamma).max(0.0).sqrt();
+    if beta <= 0.0 {
+        (-beta + disc) / (2.0 * a)
+    } else if disc + beta > 0.0 {
+        -2.0 * gamma / (beta + disc)
+    } else {
+        0.0
+    }
+}
+
+fn norm2(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::root_plus;
+
+    #[test]
+    fn root_plus_is_the_larger_nonnegative_root() {
+        // (τ − 2)(τ + 3) = τ² + τ − 6 and (τ + 2)(τ − 3) = τ² − τ − 6.
+        assert!((root_plus(1.0, 1.0, -6.0) - 2.0).abs() < 1e-15);
+        assert!((root_plus(1.0, -1.0, -6.0) - 3.0).abs() < 1e-15);
+        // γ = 0: roots 0 and −β/a.
+        assert!((root_plus(2.0, -4.0, 0.0) - 2.0).abs() < 1e-15);
+        assert_eq!(root_plus(2.0, 4.0, 0.0), 0.0);
+        // Tiny γ with β > 0: the small root without cancellation.
+        let r = root_plus(1.0, 1e8, -1e-8);
+        assert!((r - 1e-16).abs() < 1e-30, "{r:e}");
+    }
+}

@@ -1,0 +1,111 @@
+//! Batched solves: many problems that share `P`, `A` and the cones and have
+//! their own `c`, `b` and (optionally) a warm start, solved in parallel with
+//! rayon.
+//!
+//! For the operator-splitting method the setup is done once on a prototype
+//! problem: equilibration, symbolic analysis and the numeric factorization
+//! of `K`, which every problem of the batch shares read-only (`Arc`) until
+//! its own step-size update makes it refactor a private copy. The
+//! interior-point method sets up each problem from the prototype's data
+//! (its factorization changes every iteration anyway). Each problem is then
+//! solved on its own state, so results are bit-for-bit independent of the
+//! number of threads and of the order of the batch, and a failing problem
+//! (infeasible, wrong lengths, NaN data) reports its own status or error
+//! without affecting the others.
+
+use crate::admm::Start;
+use crate::error::SolverError;
+use crate::problem::ProblemData;
+use crate::settings::Settings;
+use crate::solution::Solution;
+use crate::solver::Solver;
+use rayon::prelude::*;
+
+/// One problem of a batch: its linear cost, right-hand side and start.
+/// [`Start::Previous`] means a cold start here.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchItem<'a> {
+    /// Linear cost `c`, length `n`.
+    pub c: &'a [f64],
+    /// Right-hand side `b`, length `m`.
+    pub b: &'a [f64],
+    /// Where the operator-splitting method starts (ignored by the
+    /// interior-point method beyond validation).
+    pub start: Start<'a>,
+}
+
+/// A prototype solver for a batch: the shared setup of problems with the
+/// pattern and values of `P`, `A` and the cones of `base`.
+///
+/// ```
+/// use lpgd_solver::batch::{BatchItem, BatchSolver};
+/// use lpgd_solver::{CscMatrix, Method, ProblemData, Settings, Start, Status, SupportedCone};
+/// // minimize cᵀx subject to x₁ + x₂ = b₀, x ≥ 0, for three (c, b) pairs.
+/// let a = CscMatrix::from_triplets(3, 2, &[0, 0, 1, 2], &[0, 1, 0, 1], &[1.0, 1.0, -1.0, -1.0]).unwrap();
+/// let base = ProblemData::new(None, vec![1.0, 2.0], a, vec![1.0, 0.0, 0.0],
+///     vec![SupportedCone::Zero(1), SupportedCone::Nonnegative(2)]).unwrap();
+/// let batch = BatchSolver::new(base, Settings { method: Method::Admm, ..Settings::default() }).unwrap();
+/// let data = [([1.0, 2.0], [1.0, 0.0, 0.0]), ([3.0, 1.0], [2.0, 0.0, 0.0]), ([1.0, 1.0], [-1.0, 0.0, 0.0])];
+/// let items: Vec<BatchItem> = data.iter()
+///     .map(|(c, b)| BatchItem { c, b, start: Start::Cold })
+///     .collect();
+/// let sols = batch.solve(&items);
+/// let sol0 = sols[0].as_ref().unwrap();
+/// assert_eq!(sol0.status, Status::Solved);
+/// assert!((sol0.objective - 1.0).abs() < 1e-4);
+/// assert!((sols[1].as_ref().unwrap().objective - 2.0).abs() < 1e-4);
+/// // x₁ + x₂ = −1 with x ≥ 0 is infeasible: only that problem says so.
+/// assert!(sols[2].as_ref().unwrap().status.is_infeasible());
+/// ```
+pub struct BatchSolver {
+    proto: Solver,
+}
+
+impl BatchSolver {
+    /// Validates `base` and the settings and performs the shared setup for
+    /// the method of `settings.method`.
+    pub fn new(base: ProblemData, settings: Settings) -> Result<Self, SolverError> {
+        Ok(BatchSolver {
+            proto: Solver::new(base, settings)?,
+        })
+    }
+
+    /// The prototype problem.
+    pub fn problem(&self) -> &ProblemData {
+        self.proto.problem()
+    }
+
+    /// Solves every item in parallel (rayon's global pool), returning the
+    /// results in the order of `items`. An item whose `c`, `b` or warm start
+    /// has the wrong length or non-finite entries gets its own error.
+    pub fn solve(&self, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
+        items.par_iter().map(|item| self.solve_one(item)).collect()
+    }
+
+    /// Solves the items one after the other on the calling thread (the same
+    /// results as [`BatchSolver::solve`]).
+    pub fn solve_sequential(&self, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
+        items.iter().map(|item| self.solve_one(item)).collect()
+    }
+
+    fn solve_one(&self, item: &BatchItem<'_>) -> Result<Solution, SolverError> {
+        let mut solver = self.instance()?;
+        solver.update_c(item.c)?;
+        solver.update_b(item.b)?;
+        let start = match item.start {
+            Start::Previous => Start::Cold,
+            s => s,
+        };
+        Ok(solver.solve_from(start)?)
+    }
+
+    /// A solver for one item. The operator-splitting prototype is cloned
+    /// (its factorization is shared); the interior-point method is set up
+    /// afresh from the prototype's data.
+    fn instance(&self) -> Result<Solver, SolverError> {
+        match &self.proto {
+            Solver::Admm(s) => Ok(Solver::Admm(s.clone())),
+            Solver::InteriorPoint(s) => Solver::new(s.problem().clone(), s.settings().clone()),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Batched solves: agreement with single solves, independence of thread
+//! count and batch order, per-problem failures.
+#![allow(clippy::needless_range_loop)]
+
+use lpgd_solver::batch::{BatchItem, BatchSolver};
+use lpgd_solver::{
+    CscMatrix, Method, ProblemData, Settings, Solution, Solver, Start, Status, SupportedCone,
+};
+
+mod common;
+use common::{plant, Lcg};
+
+/// A prototype problem and `k` (c, b) pairs around it (feasible and bounded:
+/// each b is `Ax₀ + s₀` with `s₀` in the cone, each c stays near the
+/// planted one).
+/// `(c, b)` of one batch item.
+type CostRhs = (Vec<f64>, Vec<f64>);
+
+fn family(k: usize, quadratic: bool) -> (ProblemData, Vec<CostRhs>) {
+    let cones = [
+        SupportedCone::Zero(2),
+        SupportedCone::Nonnegative(14),
+        SupportedCone::SecondOrder(4),
+    ];
+    let planted = plant(3, 10, &cones, quadratic);
+    let p = &planted.prob;
+    // Append two rows x₀ ≤ b₂₀ and −x₀ ≤ b₂₁ (a nonnegative block), which
+    // make a problem infeasible when b₂₀ + b₂₁ < 0.
+    let (mut rows, mut cols) = p.a.triplet_indices();
+    let mut vals = p.a.nzval.clone();
+    rows.extend([20, 21]);
+    cols.extend([0, 0]);
+    vals.extend([1.0, -1.0]);
+    let a = CscMatrix::from_triplets(22, p.n(), &rows, &cols, &vals).unwrap();
+    let mut cones = cones.to_vec();
+    cones.push(SupportedCone::Nonnegative(2));
+    let mut b0 = p.b.clone();
+    b0.extend([100.0, 100.0]);
+    let base = ProblemData::new(Some(p.p.clone()), p.c.clone(), a, b0, cones).unwrap();
+    let mut rng = Lcg(99);
+    let data = (0..k)
+        .map(|_| {
+            let c: Vec<f64> = base.c.iter().map(|v| v + 0.1 * rng.normal()).collect();
+            let x0: Vec<f64> = (0..base.n()).map(|_| rng.normal()).collect();
+            let mut b = vec![0.0; base.m()];
+            base.a.gemv(&mut b, &x0, 1.0, 0.0);
+            for i in 2..16 {
+                b[i] += rng.uniform();
+            }
+            b[16] += 10.0;
+            b[20] += 5.0;
+            b[21] += 5.0;
+            (c, b)
+        })
+        .collect();
+    (base, data)
+}
+
+fn items(data: &[CostRhs]) -> Vec<BatchItem<'_>> {
+    data.iter()
+        .map(|(c, b)| BatchItem {
+            c,
+            b,
+            start: Start::Cold,
+        })
+        .collect()
+}
+
+fn bits(sol: &Solution) -> Vec<u64> {
+    sol.x
+        .iter()
+        .chain(&sol.y)
+        .chain(&sol.s)
+        .chain([&sol.objective])
+        .map(|v| v.to_bits())
+        .chain([sol.iterations as u64])
+        .collect()
+}
+
+fn settings(method: Method) -> Settings {
+    Settings {
+        method,
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn batch_matches_single_solves() {
+    for method in [Method::Admm, Method::InteriorPoint] {
+        for quadratic in [false, true] {
+            let (base, data) = family(8, quadratic);
+            let batch = BatchSolver::new(base.clone(), settings(method)).unwrap();
+            let sols = batch.solve(&items(&data));
+            for ((c, b), sol) in data.iter().zip(&sols) {
+                let sol = sol.as_ref().unwrap();
+                let mut prob = base.clone();
+                prob.c.clone_from(c);
+                prob.b.clone_from(b);
+                let single = Solver::new(prob, Settings::default()).unwrap().solve();
+                assert_eq!(single.status, Status::Solved);
+                assert_eq!(sol.status, Status::Solved, "{method:?}");
+                let rel =
+                    (sol.objective - single.objective).abs() / single.objective.abs().max(1.0);
+                let tol = if method == Method::Admm { 1e-4 } else { 1e-7 };
+                assert!(
+                    rel < tol,
+                    "{method:?}: {} vs {}",
+                    sol.objective,
+                    single.objective
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn results_are_independent_of_threads_and_order() {
+    for method in [Method::Admm, Method::InteriorPoint] {
+        let (base, data) = family(12, true);
+        let batch = BatchSolver::new(base, settings(method)).unwrap();
+        let its = items(&data);
+        let reference: Vec<Vec<u64>> = batch
+            .solve_sequential(&its)
+            .iter()
+            .map(|r| bits(r.as_ref().unwrap()))
+            .collect();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got: Vec<Vec<u64>> = pool
+                .install(|| batch.solve(&its))
+                .iter()
+                .map(|r| bits(r.as_ref().unwrap()))
+                .collect();
+            assert_eq!(got, reference, "{method:?} with {threads} threads");
+        }
+        let reversed: Vec<BatchItem> = its.iter().rev().copied().collect();
+        let mut got: Vec<Vec<u64>> = batch
+            .solve(&reversed)
+            .iter()
+            .map(|r| bits(r.as_ref().unwrap()))
+            .collect();
+        got.reverse();
+        assert_eq!(got, reference, "{method:?} reversed");
+    }
+}
+
+#[test]
+fn failures_stay_with_their_problem() {
+    for method in [Method::Admm, Method::InteriorPoint] {
+        let (base, mut data) = family(5, false);
+        let batch = BatchSolver::new(base.clone(), settings(method)).unwrap();
+        let clean: Vec<Vec<u64>> = batch
+            .solve(&items(&data))
+            .iter()
+            .map(|r| bits(r.as_ref().unwrap()))
+            .collect();
+        // Problem 1: x₀ ≤ −1 and −x₀ ≤ −1 is infeasible; problem 3 has a NaN.
+        data[1].1[20] = -1.0;
+        data[1].1[21] = -1.0;
+        data[3].0[0] = f64::NAN;
+        let got = batch.solve(&items(&data));
+        assert!(got[3].is_err(), "{method:?}: NaN c accepted");
+        assert_eq!(
+            got[1].as_ref().unwrap().status,
+            Status::PrimalInfeasible,
+            "{method:?}"
+        );
+        for k in [0, 2, 4] {
+            assert_eq!(
+                bits(got[k].as_ref().unwrap()),
+                clean[k],
+                "{method:?}: problem {k} changed"
+            );
+        }
+    }
+}
