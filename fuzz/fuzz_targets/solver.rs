@@ -2,13 +2,17 @@
 //! every cone type, sparse patterns, values from a table of hostile
 //! magnitudes (0, ±1, ±1e±300, …) or raw bit patterns (NaN/Inf included).
 //! Inputs that fail validation are skipped after checking that the error is
-//! a typed one; valid problems are solved with small limits, then re-solved
-//! after a data update. Nothing may panic, and a returned certificate must be
+//! a typed one; valid problems are solved with small limits by both methods
+//! (interior point and ADMM), then re-solved after a data update (cold and
+//! warm-started). Nothing may panic, and a returned certificate must be
 //! finite.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lpgd_solver::{CscMatrix, MatrixName, ProblemData, Settings, Solver, SupportedCone};
+use lpgd_solver::{
+    AdmmSettings, CscMatrix, MatrixName, Method, ProblemData, Settings, Solver, Start,
+    SupportedCone,
+};
 
 struct Bytes<'a>(&'a [u8]);
 
@@ -100,9 +104,23 @@ fuzz_target!(|data: &[u8]| {
     let Ok(prob) = ProblemData::new(p, c.clone(), a, b, cones) else {
         return;
     };
+    // Both methods on the same data; the first byte left picks polishing.
+    let polish = bytes.byte() & 1 == 1;
+    for method in [Method::InteriorPoint, Method::Admm] {
+        run(prob.clone(), method, polish, &c);
+    }
+});
+
+fn run(prob: ProblemData, method: Method, polish: bool, c: &[f64]) {
     let settings = Settings {
+        method,
         max_iter: 40,
         time_limit: 0.5,
+        admm: AdmmSettings {
+            max_iter: 400,
+            polish,
+            ..AdmmSettings::default()
+        },
         ..Settings::default()
     };
     let Ok(mut solver) = Solver::new(prob, settings) else {
@@ -123,5 +141,6 @@ fuzz_target!(|data: &[u8]| {
     let c2: Vec<f64> = c.iter().map(|v| v * 0.5 + 1.0).collect();
     if solver.update_c(&c2).is_ok() {
         let _ = solver.solve();
+        let _ = solver.solve_from(Start::Previous);
     }
-});
+}

@@ -58,6 +58,7 @@
 
 pub mod anderson;
 pub mod linsys;
+mod polish;
 
 use crate::cones::SupportedCone;
 use crate::csc::CscMatrix;
@@ -192,6 +193,10 @@ pub struct AdmmSolver {
     factor: Arc<KktFactor>,
     solve_ws: SolveWorkspaceCell,
     projector: ProjectorCell,
+    /// Rows of zero-cone blocks.
+    equality_rows: Vec<bool>,
+    /// All cones are zero or nonnegative, so [`polish`] applies.
+    polishable: bool,
     /// Step-size pattern: 1 on inequality rows, `ZERO_CONE_RHO_FACTOR` on
     /// equality rows; `ρ = scale·rho_pattern`.
     rho_pattern: Vec<f64>,
@@ -261,6 +266,11 @@ impl AdmmSolver {
             };
             rho_pattern.extend(std::iter::repeat_n(f, cone.dim()));
         }
+        let equality_rows: Vec<bool> = rho_pattern.iter().map(|&f| f != 1.0).collect();
+        let polishable = data
+            .cones
+            .iter()
+            .all(|c| matches!(c, SupportedCone::Zero(_) | SupportedCone::Nonnegative(_)));
         let scale = settings.admm.scale;
         let rho: Vec<f64> = rho_pattern.iter().map(|f| f * scale).collect();
         let factor = KktFactor::new(pattern.clone(), &p, &a, settings.admm.sigma, &rho)?;
@@ -283,6 +293,8 @@ impl AdmmSolver {
             factor: Arc::new(factor),
             solve_ws: SolveWorkspaceCell(solve_ws),
             projector: ProjectorCell(projector),
+            equality_rows,
+            polishable,
             rho_pattern,
             rho,
             scale,
@@ -778,6 +790,14 @@ impl AdmmSolver {
                 };
             }
         }
+        if s.polish && status.is_solved() && self.polishable {
+            let tf = Instant::now();
+            if let Some(polished) = self.try_polish(&info) {
+                info = polished;
+                status = Status::Solved;
+            }
+            factor_time += tf.elapsed().as_secs_f64();
+        }
         let solve_time = t0.elapsed().as_secs_f64();
         if self.settings.verbose {
             if evaluated {
@@ -799,6 +819,50 @@ impl AdmmSolver {
                 factor: factor_time,
             },
         )
+    }
+
+    /// Polishes the current point ([`polish`]); on success `(u, v)` hold the
+    /// polished point (with `τ = 1`) and its evaluation is returned.
+    fn try_polish(&mut self, info: &Info) -> Option<Info> {
+        let (n, m) = (self.data.n(), self.data.m());
+        let tau = self.it.u[n + m];
+        if tau.is_nan() || tau <= 0.0 {
+            return None;
+        }
+        let y: Vec<f64> = self.it.u[n..n + m].iter().map(|v| v / tau).collect();
+        let sl: Vec<f64> = self.it.v[n..n + m].iter().map(|v| v / tau).collect();
+        let (xp, yp, sp) = polish::polish(
+            &self.factor,
+            &self.p,
+            &self.a,
+            &self.c,
+            &self.b,
+            &self.equality_rows,
+            &y,
+            &sl,
+        )?;
+        let (u_old, v_old) = (self.it.u.clone(), self.it.v.clone());
+        self.it.u[..n].copy_from_slice(&xp);
+        self.it.u[n..n + m].copy_from_slice(&yp);
+        self.it.u[n + m] = 1.0;
+        self.it.v.fill(0.0);
+        self.it.v[n..n + m].copy_from_slice(&sp);
+        let pinfo = self.evaluate();
+        let s = &self.settings.admm;
+        if is_optimal(&pinfo.res, s.eps_abs, s.eps_rel, s.eps_feas) && score(&pinfo) <= score(info)
+        {
+            if self.settings.verbose {
+                eprintln!(
+                    "polished: pres {:.2e}, dres {:.2e}, gap {:.2e}",
+                    pinfo.res.primal, pinfo.res.dual, pinfo.res.gap_rel
+                );
+            }
+            Some(pinfo)
+        } else {
+            self.it.u = u_old;
+            self.it.v = v_old;
+            None
+        }
     }
 
     /// After a step-size change keep `(u, v)`: `w = u + R⁻¹v`.
@@ -887,6 +951,15 @@ impl AdmmSolver {
             certificate,
         }
     }
+}
+
+/// Distance from optimality: the worst of the relative residuals and the
+/// (absolute or relative) gap.
+fn score(i: &Info) -> f64 {
+    i.res
+        .primal
+        .max(i.res.dual)
+        .max(i.res.gap_rel.min(i.res.gap_abs))
 }
 
 /// Larger root of `aτ² + βτ + γ` with `a > 0`, `γ ≤ 0` (so it is `≥ 0`),
