@@ -9,6 +9,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `println!` that ignores write errors: output piped into a reader that
+/// stops early (`lpgd solve … | head`) must not panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lpgd::bench::{self, Baseline, BenchOptions, BenchReport, MarosFilter, SolverRun};
 use lpgd::solver::{io, SolverError};
@@ -271,7 +280,7 @@ fn solve(args: SolveArgs) -> ExitCode {
     };
     let sol = solver.solve();
     if args.json {
-        println!("{}", solution_json(&sol, n, m, args.full));
+        out!("{}", solution_json(&sol, n, m, args.full));
     } else {
         print_solution(&sol, n, m, args.full);
     }
@@ -306,24 +315,26 @@ fn solution_json(sol: &Solution, n: usize, m: usize, full: bool) -> serde_json::
 fn print_solution(sol: &Solution, n: usize, m: usize, full: bool) {
     let r = &sol.residuals;
     let t = &sol.timings;
-    println!("status      {}", sol.status);
-    println!("objective   {:.10e}", sol.objective);
-    println!("iterations  {}", sol.iterations);
-    println!(
+    out!("status      {}", sol.status);
+    out!("objective   {:.10e}", sol.objective);
+    out!("iterations  {}", sol.iterations);
+    out!(
         "time        {:.4e} s (setup {:.2e} s, iterations {:.2e} s)",
         t.setup + t.solve,
         t.setup,
         t.solve
     );
-    println!(
+    out!(
         "residuals   primal {:.2e}  dual {:.2e}  gap_rel {:.2e}",
-        r.primal, r.dual, r.gap_rel
+        r.primal,
+        r.dual,
+        r.gap_rel
     );
-    println!("size        n = {n}, m = {m}");
+    out!("size        n = {n}, m = {m}");
     if full {
         for (name, v) in [("x", &sol.x), ("y", &sol.y), ("s", &sol.s)] {
             let items: Vec<String> = v.iter().map(|v| format!("{v:e}")).collect();
-            println!("{name} = [{}]", items.join(", "));
+            out!("{name} = [{}]", items.join(", "));
         }
     }
 }
@@ -366,10 +377,10 @@ fn bench_batch(args: BatchArgs) -> ExitCode {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string(&rows).unwrap_or_default());
+        out!("{}", serde_json::to_string(&rows).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
-    println!(
+    out!(
         "{} problems of n = {}, m = {} + {} box rows, {} threads, median of {} runs",
         args.count,
         args.n,
@@ -378,12 +389,18 @@ fn bench_batch(args: BatchArgs) -> ExitCode {
         rayon_threads(),
         args.reps
     );
-    println!(
+    out!(
         "{:<9} {:<4} {:>12} {:>12} {:>14} {:>14} {:>7}",
-        "solver", "kind", "batch_ms", "one_by_one_ms", "batch_prob/s", "single_prob/s", "solved"
+        "solver",
+        "kind",
+        "batch_ms",
+        "one_by_one_ms",
+        "batch_prob/s",
+        "single_prob/s",
+        "solved"
     );
     for r in &rows {
-        println!(
+        out!(
             "{:<9} {:<4} {:>12} {:>12.3} {:>14} {:>14.0} {:>4}/{}",
             r.solver,
             format!("{:?}", r.kind),
@@ -449,7 +466,7 @@ fn bench_maros(args: MarosArgs) -> ExitCode {
     }
     if args.json {
         match serde_json::to_string(&report) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => out!("{s}"),
             Err(e) => return fail(EXIT_FAILURE, &e.to_string()),
         }
     } else {
@@ -507,7 +524,7 @@ fn bench_cblib(args: CblibArgs) -> ExitCode {
     }
     if args.json {
         match serde_json::to_string(&report) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => out!("{s}"),
             Err(e) => return fail(EXIT_FAILURE, &e.to_string()),
         }
     } else {
@@ -544,7 +561,7 @@ fn print_cblib_header(width: usize, with_baseline: bool) {
     if with_baseline {
         line.push_str(&format!(" | clarabel {CBLIB_RUN_HEADER} |  ratio"));
     }
-    println!("{line}");
+    out!("{line}");
 }
 
 fn print_cblib_row(rec: &bench::ProblemRecord, width: usize, with_baseline: bool) {
@@ -579,19 +596,24 @@ fn print_cblib_row(rec: &bench::ProblemRecord, width: usize, with_baseline: bool
             line.push_str(&format!("  {who} error: {}", bench::one_line(err)));
         }
     }
-    println!("{line}");
+    out!("{line}");
 }
 
 fn print_cblib_summary(report: &BenchReport) {
     let s = &report.summary;
-    println!(
+    out!(
         "instances: {} (read errors: {}); * = not solved; solved = status Solved/AlmostSolved and \
          |obj-ref|/max(1,|ref|) <= {:e}, or the infeasibility of an infeasible reference reported; \
          accurate = solved within {:e}; time limit {} s (charged to failures), shift {} s",
-        s.problems, s.read_errors, s.tol, s.accurate_tol, s.time_limit_s, s.shift_s
+        s.problems,
+        s.read_errors,
+        s.tol,
+        s.accurate_tol,
+        s.time_limit_s,
+        s.shift_s
     );
     for side in std::iter::once(&s.ours).chain(s.baseline.as_ref()) {
-        println!(
+        out!(
             "{:<9} solved {}/{}, accurate (rel err <= {:e}) {}/{}, shifted geomean time {:.4e} s, \
              iterations {}",
             format!("{}:", side.solver),
@@ -610,7 +632,7 @@ fn print_cblib_summary(report: &BenchReport) {
             (None, Some(n)) => format!("- (both solved {n})"),
             _ => "-".into(),
         };
-        println!("ratio lpgd/clarabel: shifted geomean time {r:.3}, total iterations {iters}");
+        out!("ratio lpgd/clarabel: shifted geomean time {r:.3}, total iterations {iters}");
     }
 }
 
@@ -650,7 +672,7 @@ fn print_bench_header(with_baseline: bool) {
     if with_baseline {
         line.push_str(&format!(" | clarabel {RUN_HEADER}"));
     }
-    println!("{line}");
+    out!("{line}");
 }
 
 fn print_bench_row(rec: &bench::ProblemRecord, with_baseline: bool) {
@@ -674,18 +696,18 @@ fn print_bench_row(rec: &bench::ProblemRecord, with_baseline: bool) {
     {
         line.push_str(&format!("  setup error: {err}"));
     }
-    println!("{line}");
+    out!("{line}");
 }
 
 fn print_bench_summary(report: &BenchReport) {
     let s = &report.summary;
-    println!(
+    out!(
         "problems: {} (read errors: {}); solved = status Solved/AlmostSolved and |obj-ref|/max(1,|ref|) <= {:e}; \
          time limit {} s (charged to failures), shift {} s",
         s.problems, s.read_errors, s.tol, s.time_limit_s, s.shift_s
     );
     for side in std::iter::once(&s.ours).chain(s.baseline.as_ref()) {
-        println!(
+        out!(
             "{:<9} solved {}/{}, shifted geomean time {:.4e} s",
             format!("{}:", side.solver),
             side.solved,
@@ -694,6 +716,6 @@ fn print_bench_summary(report: &BenchReport) {
         );
     }
     if let Some(r) = s.sgm_ratio {
-        println!("ratio lpgd/clarabel (shifted geomean time): {r:.3}");
+        out!("ratio lpgd/clarabel (shifted geomean time): {r:.3}");
     }
 }

@@ -342,3 +342,39 @@ fn bench_cblib_reports_bad_files_per_instance() {
     ]));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Both methods solve the tiny QP from the command line.
+#[test]
+fn admm_method_solves() {
+    let path = write_temp("admm.json", TINY_QP_JSON);
+    let out = Command::new(env!("CARGO_BIN_EXE_lpgd"))
+        .args(["solve", "--method", "admm", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "Solved");
+    assert!((v["objective"].as_f64().unwrap() + 0.5).abs() < 1e-4);
+}
+
+/// Output into a pipe whose reader has gone away is not a panic.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let path = write_temp("pipe.mps", TINY_MPS);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lpgd"))
+        .args(["solve", "--full"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

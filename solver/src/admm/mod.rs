@@ -136,8 +136,6 @@ impl Iterate {
 struct Work {
     /// Right-hand side and solution of the linear step, `n + m`.
     p: Vec<f64>,
-    /// `P̂p_x`, `n`.
-    pp: Vec<f64>,
     /// `P̂u_x`, `Âᵀu_y`, `Âu_x` and the embedding residuals.
     px: Vec<f64>,
     aty: Vec<f64>,
@@ -305,7 +303,6 @@ impl AdmmSolver {
             it: Iterate::new(len),
             work: Work {
                 p: vec![0.0; n + m],
-                pp: vec![0.0; n],
                 px: vec![0.0; n],
                 aty: vec![0.0; n],
                 ax: vec![0.0; m],
@@ -522,9 +519,23 @@ impl AdmmSolver {
         }
         self.factor.solve_in_place(p, 1, &mut self.solve_ws.0);
         let (px, py) = p.split_at(n);
+        // p_xᵀP̂p_x and q_xᵀP̂p_x without a product with P̂: the first block
+        // row of Kp gives P̂p_x = σ(w_x − p_x) − Âᵀp_y, the second
+        // Âp_x = (p_y − w_y)/ρ, and Kq gives Âq_x = q_y/ρ − b̂.
         let (ppp, ppq) = if self.p.nnz() > 0 {
-            self.p.symv_upper(&mut self.work.pp, px, 1.0, 0.0);
-            (dot(px, &self.work.pp), dot(px, &self.pq))
+            let (qx, qy) = self.q.split_at(n);
+            let (mut ppp, mut ppq) = (0.0, 0.0);
+            for j in 0..n {
+                let d = s.sigma * (w[j] - px[j]);
+                ppp += px[j] * d;
+                ppq += qx[j] * d;
+            }
+            for i in 0..m {
+                let r = self.rho[i];
+                ppp -= py[i] * (py[i] - w[n + i]) / r;
+                ppq -= py[i] * (qy[i] / r - self.b[i]);
+            }
+            (ppp.max(0.0), ppq)
         } else {
             (0.0, 0.0)
         };
