@@ -46,6 +46,7 @@ pub mod error;
 pub mod hsde;
 pub mod io;
 pub mod kkt;
+pub mod ldl;
 pub mod problem;
 pub mod projection;
 pub mod settings;
