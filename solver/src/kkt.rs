@@ -217,7 +217,7 @@ const SUPERNODAL_FLOP_RATIO: f64 = 40.0;
 ///
 /// The AMD ordering is computed once. Where faer would factor
 /// simplicially (operations per factor entry at most
-/// [`SUPERNODAL_FLOP_RATIO`]), [`SimplicialLdl`] is used: the same
+/// 40, faer's switch), [`SimplicialLdl`] is used: the same
 /// arithmetic as faer's simplicial path without its per-factorization
 /// permutation of the matrix. Otherwise faer's supernodal factorization is
 /// used, with the same ordering.
