@@ -364,7 +364,9 @@ impl KktSystem {
             hs_blocks.push((offset, len));
             offset += len;
         }
-        entries.sort_by_key(|e| (e.1, e.0));
+        // Entries of one position are merged, so their relative order
+        // does not matter.
+        entries.sort_unstable_by_key(|e| (e.1, e.0));
         let mut colptr = vec![0usize; dim + 1];
         let mut rowval = Vec::with_capacity(entries.len());
         let mut p_map = vec![0usize; p.nnz()];
@@ -515,13 +517,13 @@ impl KktSystem {
     /// column of the upper triangle ends with its diagonal entry.
     fn mul_unregularized(&self, y: &mut [f64], x: &[f64]) {
         y.fill(0.0);
-        for j in 0..self.dim {
-            let xj = x[j];
-            let last = self.colptr[j + 1] - 1;
-            let mut acc = (self.values[last] - f64::from(self.signs[j]) * self.static_reg) * xj;
-            for k in self.colptr[j]..last {
-                let i = self.rowval[k];
-                let v = self.values[k];
+        let cols = self.colptr.windows(2).zip(x.iter().zip(&self.signs));
+        for (j, (w, (&xj, &sign))) in cols.enumerate() {
+            let last = w[1] - 1;
+            let rows = &self.rowval[w[0]..last];
+            let vals = &self.values[w[0]..last];
+            let mut acc = (self.values[last] - f64::from(sign) * self.static_reg) * xj;
+            for (&i, &v) in rows.iter().zip(vals) {
                 acc += v * x[i];
                 y[i] += v * xj;
             }

@@ -345,15 +345,19 @@ impl SimplicialLdl {
         let y = &mut self.y[..];
         let lv = &mut self.l_values[..];
         let mut count = 0;
-        for k in 0..n {
-            let (a0, a1) = (sym.a_colptr[k], sym.a_colptr[k + 1]);
-            for (&i, &src) in sym.a_rowval[a0..a1].iter().zip(&sym.a_src[a0..a1]) {
+        let steps = sym
+            .a_colptr
+            .windows(2)
+            .zip(sym.r_ptr.windows(2))
+            .zip(&sym.perm)
+            .enumerate();
+        for (k, ((a, r), &orig)) in steps {
+            for (&i, &src) in sym.a_rowval[a[0]..a[1]].iter().zip(&sym.a_src[a[0]..a[1]]) {
                 y[i] += values[src];
             }
             let mut d = y[k];
             y[k] = 0.0;
-            let (r0, r1) = (sym.r_ptr[k], sym.r_ptr[k + 1]);
-            for (&j, &pos) in sym.r_col[r0..r1].iter().zip(&sym.r_pos[r0..r1]) {
+            for (&j, &pos) in sym.r_col[r[0]..r[1]].iter().zip(&sym.r_pos[r[0]..r[1]]) {
                 let yj = y[j];
                 y[j] = 0.0;
                 let start = sym.l_colptr[j];
@@ -366,7 +370,7 @@ impl SimplicialLdl {
                 d -= lkj * yj;
             }
             if delta > 0.0 {
-                let s = signs[sym.perm[k]];
+                let s = signs[orig];
                 if s > 0 && d <= eps {
                     d = delta;
                     count += 1;
@@ -380,8 +384,6 @@ impl SimplicialLdl {
             }
             let dinv = d.recip();
             if d == 0.0 || !d.is_finite() || !dinv.is_finite() {
-                // Leave the work vector clean for the next factorization.
-                y.fill(0.0);
                 self.dynamic_reg_count = count;
                 return Err(format!("zero or non-finite pivot at position {k}"));
             }
@@ -405,23 +407,22 @@ impl SimplicialLdl {
         let lv = &self.l_values[..];
         let li = &sym.l_rowval[..];
         // L z = b
-        for j in 0..n {
+        for (j, c) in sym.l_colptr.windows(2).enumerate() {
             let xj = x[j];
             if xj != 0.0 {
-                let (p0, p1) = (sym.l_colptr[j], sym.l_colptr[j + 1]);
-                for (&i, &l) in li[p0..p1].iter().zip(&lv[p0..p1]) {
+                for (&i, &l) in li[c[0]..c[1]].iter().zip(&lv[c[0]..c[1]]) {
                     x[i] -= l * xj;
                 }
             }
         }
-        // Lᵀ x = D⁻¹ z
-        for j in (0..n).rev() {
-            let (p0, p1) = (sym.l_colptr[j], sym.l_colptr[j + 1]);
+        // Lᵀ x = D⁻¹ z, accumulated as faer does.
+        let cols = sym.l_colptr.windows(2).zip(&self.dinv).enumerate();
+        for (j, (c, &dinv)) in cols.rev() {
             let mut acc = 0.0;
-            for (&i, &l) in li[p0..p1].iter().zip(&lv[p0..p1]).rev() {
+            for (&i, &l) in li[c[0]..c[1]].iter().zip(&lv[c[0]..c[1]]).rev() {
                 acc += l * x[i];
             }
-            x[j] = x[j] * self.dinv[j] - acc;
+            x[j] = x[j] * dinv - acc;
         }
         for (w, &p) in x.iter().zip(&sym.perm) {
             rhs[p] = *w;
