@@ -409,23 +409,21 @@ impl SimplicialLdl {
         // L z = b
         for (j, c) in sym.l_colptr.windows(2).enumerate() {
             let xj = x[j];
-            if xj != 0.0 {
-                for (&i, &l) in li[c[0]..c[1]].iter().zip(&lv[c[0]..c[1]]) {
-                    x[i] -= l * xj;
-                }
+            for (&i, &l) in li[c[0]..c[1]].iter().zip(&lv[c[0]..c[1]]) {
+                x[i] -= l * xj;
             }
         }
-        // Lᵀ x = D⁻¹ z, accumulated as faer does.
-        let cols = sym.l_colptr.windows(2).zip(&self.dinv).enumerate();
-        for (j, (c, &dinv)) in cols.rev() {
+        // Lᵀ x = D⁻¹ z, accumulated as faer does; x[j] is final once
+        // computed, so it is permuted back at once.
+        let cols = sym.l_colptr.windows(2).zip(self.dinv.iter().zip(&sym.perm));
+        for (j, (c, (&dinv, &p))) in cols.enumerate().rev() {
             let mut acc = 0.0;
             for (&i, &l) in li[c[0]..c[1]].iter().zip(&lv[c[0]..c[1]]).rev() {
                 acc += l * x[i];
             }
-            x[j] = x[j] * dinv - acc;
-        }
-        for (w, &p) in x.iter().zip(&sym.perm) {
-            rhs[p] = *w;
+            let xj = x[j] * dinv - acc;
+            x[j] = xj;
+            rhs[p] = xj;
         }
     }
 }
