@@ -228,18 +228,18 @@ const SUPERNODAL_FLOP_RATIO: f64 = 40.0;
 /// used, with the same ordering.
 pub fn new_ldl(
     n: usize,
-    colptr: Vec<usize>,
-    rowval: Vec<usize>,
+    colptr: &[usize],
+    rowval: &[usize],
 ) -> Result<Box<dyn QuasiDefiniteLdl>, SolverError> {
-    let sym = LdlSymbolic::new(n, &colptr, &rowval)?;
+    let sym = LdlSymbolic::new(n, colptr, rowval)?;
     let ratio = sym.factor_flops() / (sym.factor_nnz() + n).max(1) as f64;
     if ratio > SUPERNODAL_FLOP_RATIO {
         let perm = sym.perm().to_vec();
         drop(sym);
         Ok(Box::new(FaerLdl::with_ordering(
             n,
-            colptr,
-            rowval,
+            colptr.to_vec(),
+            rowval.to_vec(),
             Some(&perm),
             SupernodalThreshold::FORCE_SUPERNODAL,
         )?))
@@ -369,9 +369,25 @@ impl KktSystem {
             hs_blocks.push((offset, len));
             offset += len;
         }
-        // Entries of one position are merged, so their relative order
-        // does not matter.
-        entries.sort_unstable_by_key(|e| (e.1, e.0));
+        // Bucket by column, then sort each column by row. Entries of one
+        // position are merged, so their relative order does not matter.
+        let mut start = vec![0usize; dim + 1];
+        for e in &entries {
+            start[e.1 + 1] += 1;
+        }
+        for j in 0..dim {
+            start[j + 1] += start[j];
+        }
+        let mut next = start.clone();
+        let mut by_col = vec![(0, 0, Src::Diag); entries.len()];
+        for &e in &entries {
+            by_col[next[e.1]] = e;
+            next[e.1] += 1;
+        }
+        for w in start.windows(2) {
+            by_col[w[0]..w[1]].sort_unstable_by_key(|e| e.0);
+        }
+        let entries = by_col;
         let mut colptr = vec![0usize; dim + 1];
         let mut rowval = Vec::with_capacity(entries.len());
         let mut p_map = vec![0usize; p.nnz()];
@@ -403,7 +419,7 @@ impl KktSystem {
             colptr[j + 1] += colptr[j];
         }
         let nnz = rowval.len();
-        let ldl = new_ldl(dim, colptr.clone(), rowval.clone())?;
+        let ldl = new_ldl(dim, &colptr, &rowval)?;
         let mut kkt = KktSystem {
             n,
             m,
