@@ -310,7 +310,18 @@ impl KktSystem {
             .count()
             * 2;
         let dim = n + m + n_extra;
-        let mut entries: Vec<(usize, usize, Src)> = Vec::with_capacity(p.nnz() + a.nnz() + dim + m);
+        let hs_count: usize = cones
+            .blocks
+            .iter()
+            .zip(&cones.ranges)
+            .map(|(b, r)| match b.inner().hs_layout() {
+                HsLayout::Diagonal => r.len(),
+                HsLayout::DenseUpper => r.len() * (r.len() + 1) / 2,
+                HsLayout::SparseExpansion => 3 * r.len() + 2,
+            })
+            .sum();
+        let mut entries: Vec<(usize, usize, Src)> =
+            Vec::with_capacity(p.nnz() + a.nnz() + dim + hs_count);
         let mut signs = vec![1i8; dim];
         for j in 0..n {
             for k in p.colptr[j]..p.colptr[j + 1] {
