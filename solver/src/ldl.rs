@@ -625,8 +625,42 @@ mod tests {
     }
 
     #[test]
+    fn kkt_backend_choice_solves_sparse_and_dense_matrices() {
+        use crate::kkt::new_ldl;
+        let mut rng = Rng(4242);
+        // Sparse (simplicial, this module) and dense enough for faer's
+        // supernodal factorization (about n/3 operations per entry).
+        for (n1, n2, dense) in [(40, 30, false), (90, 70, true)] {
+            let (mut k, signs) = random_quasidefinite(&mut rng, n1, n2);
+            if dense {
+                for i in 0..n1 {
+                    for j in n1..n1 + n2 {
+                        let v = rng.unit();
+                        k[i][j] = v;
+                        k[j][i] = v;
+                    }
+                }
+            }
+            let (colptr, rowval, vals) = upper_csc(&k);
+            let n = n1 + n2;
+            let sym = LdlSymbolic::new(n, &colptr, &rowval).unwrap();
+            let ratio = sym.factor_flops() / (sym.factor_nnz() + n) as f64;
+            assert_eq!(ratio > 40.0, dense, "ratio {ratio}");
+            let mut f = new_ldl(n, &colptr, &rowval).unwrap();
+            f.factor(&vals, &signs, 1e-13, 1e-7).unwrap();
+            let x: Vec<f64> = (0..n).map(|_| rng.unit()).collect();
+            let mut b = mul(&k, &x);
+            f.solve_in_place(&mut b);
+            for (a, e) in b.iter().zip(&x) {
+                assert!((a - e).abs() <= 1e-8, "{a} vs {e}");
+            }
+        }
+    }
+
+    #[test]
     fn bitwise_equal_to_faer_simplicial() {
         use crate::kkt::{FaerLdl, QuasiDefiniteLdl};
+        use faer::sparse::linalg::SupernodalThreshold;
         let mut rng = Rng(777);
         for trial in 0..20 {
             let (k, signs) = random_quasidefinite(&mut rng, 5 + 3 * trial, 4 + 2 * trial);
@@ -634,7 +668,14 @@ mod tests {
             let n = k.len();
             let mut f = SimplicialLdl::new(n, &colptr, &rowval).unwrap();
             f.factor(&vals, &signs, 1e-13, 1e-7).unwrap();
-            let mut g = FaerLdl::new(n, colptr.clone(), rowval.clone()).unwrap();
+            let mut g = FaerLdl::with_ordering(
+                n,
+                colptr.clone(),
+                rowval.clone(),
+                None,
+                SupernodalThreshold::FORCE_SIMPLICIAL,
+            )
+            .unwrap();
             g.factor(&vals, &signs, 1e-13, 1e-7).unwrap();
             let b: Vec<f64> = (0..n).map(|_| rng.unit()).collect();
             let (mut x1, mut x2) = (b.clone(), b);
