@@ -16,17 +16,41 @@
 //! the expected pivot sign makes `K` quasi-definite, dynamic regularization
 //! replaces pivots of the wrong sign, and iterative refinement against the
 //! unregularized matrix recovers the accuracy lost to both.
+//!
+//! **Backend choice** ([`new_ldl`]). The AMD ordering is computed once and
+//! faer's own rule picks the factorization: operations per factor entry
+//! (AMD's count over the entries of `L` with its diagonal) at most 40 means
+//! a simplicial factorization, done by [`SimplicialLdl`]
+//! ([`crate::ldl`]); above, faer's supernodal factorization
+//! ([`FaerLdl`]) with the same ordering. [`SimplicialLdl`] performs
+//! bitwise the arithmetic of faer's simplicial `LDLᵀ` (so the iterates do
+//! not depend on the backend), without faer's per-factorization
+//! permutation of the matrix and elimination-tree walks: on the CBLIB set,
+//! where every KKT system is in the simplicial regime, factorization time
+//! roughly halves. Storing a pre-permuted matrix for faer instead had been
+//! tried before: it changed the summation order, and CBLIB
+//! sched_50_50_orig, whose last iterations are badly conditioned, ended
+//! `AlmostSolved` instead of `Solved`; keeping faer's operation order
+//! bitwise avoids exactly that. The switch at 40 was checked on
+//! Maros–Meszaros instances forced to either factorization: below it the
+//! simplicial one is faster (QPILOTNO at 39: 0.27 s against 0.53 s
+//! supernodal; CONT-050 at 30: 0.09 s against 0.24 s), above it the
+//! supernodal one wins or ties (QSHIP12L at 67: 0.70 s against 1.06 s;
+//! Q25FV47 at 83: 0.27–0.33 s against 0.41–0.61 s; STCQP1 at 61: equal).
 
 use crate::cones::{CompositeCone, HsLayout};
 use crate::csc::CscMatrix;
 use crate::error::SolverError;
+use crate::ldl::{LdlSymbolic, SimplicialLdl};
 use crate::settings::Settings;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
+use faer::perm::PermRef;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LdltRef, SymbolicCholesky,
     SymmetricOrdering,
 };
+use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side, Spec};
 
@@ -48,13 +72,9 @@ pub trait QuasiDefiniteLdl: Send + Sync {
 }
 
 /// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
-/// supernodal, chosen by faer from the fill).
-///
-/// faer permutes the matrix at every numeric factorization. Storing the
-/// permuted matrix instead (values scattered through a fixed map) was tried:
-/// about 6% faster on small problems, but the changed summation order cost
-/// the last iteration's accuracy on CBLIB sched_50_50_orig (`AlmostSolved`
-/// instead of `Solved`), so faer's path is kept.
+/// supernodal). [`KktSystem`] uses it for supernodal factorizations only
+/// (see the module docs); faer permutes the matrix at every numeric
+/// factorization, which is a small part of a supernodal one.
 pub struct FaerLdl {
     n: usize,
     colptr: Vec<usize>,
@@ -66,14 +86,42 @@ pub struct FaerLdl {
 }
 
 impl FaerLdl {
-    /// Symbolic analysis (AMD ordering) of the pattern of an upper triangle.
+    /// Symbolic analysis (AMD ordering) of the pattern of an upper triangle;
+    /// faer chooses between its simplicial and supernodal factorizations.
     pub fn new(n: usize, colptr: Vec<usize>, rowval: Vec<usize>) -> Result<Self, SolverError> {
+        Self::with_ordering(n, colptr, rowval, None, SupernodalThreshold::AUTO)
+    }
+
+    /// Symbolic analysis with a given fill-reducing ordering (`perm[k]` is
+    /// the original index of the `k`-th pivot; AMD if `None`) and faer's
+    /// simplicial/supernodal switch.
+    pub fn with_ordering(
+        n: usize,
+        colptr: Vec<usize>,
+        rowval: Vec<usize>,
+        perm: Option<&[usize]>,
+        supernodal: SupernodalThreshold,
+    ) -> Result<Self, SolverError> {
         let sym = SymbolicSparseColMatRef::new_checked(n, n, &colptr, None, &rowval);
+        let perm_inv = perm.map(|p| {
+            let mut inv = vec![0usize; p.len()];
+            for (k, &i) in p.iter().enumerate() {
+                inv[i] = k;
+            }
+            inv
+        });
+        let ordering = match (perm, &perm_inv) {
+            (Some(p), Some(inv)) => SymmetricOrdering::Custom(PermRef::new_checked(p, inv, n)),
+            _ => SymmetricOrdering::Amd,
+        };
         let symbolic = factorize_symbolic_cholesky(
             sym,
             Side::Upper,
-            SymmetricOrdering::Amd,
-            CholeskySymbolicParams::default(),
+            ordering,
+            CholeskySymbolicParams {
+                supernodal_flop_ratio_threshold: supernodal,
+                ..Default::default()
+            },
         )
         .map_err(|e| SolverError::LinearSolver(format!("symbolic analysis failed: {e:?}")))?;
         let par = Par::Seq;
@@ -150,6 +198,56 @@ impl QuasiDefiniteLdl for FaerLdl {
     }
 }
 
+impl QuasiDefiniteLdl for SimplicialLdl {
+    fn factor(
+        &mut self,
+        values: &[f64],
+        signs: &[i8],
+        reg_eps: f64,
+        reg_delta: f64,
+    ) -> Result<(), String> {
+        SimplicialLdl::factor(self, values, signs, reg_eps, reg_delta)
+    }
+
+    fn solve_in_place(&mut self, rhs: &mut [f64]) {
+        SimplicialLdl::solve_in_place(self, rhs);
+    }
+}
+
+/// Ratio of factorization operations to factor entries (diagonal included)
+/// above which the supernodal factorization is used; faer's own switch.
+const SUPERNODAL_FLOP_RATIO: f64 = 40.0;
+
+/// The `LDLᵀ` backend for the upper-triangle pattern `(colptr, rowval)`.
+///
+/// The AMD ordering is computed once. Where faer would factor
+/// simplicially (operations per factor entry at most
+/// 40, faer's switch), [`SimplicialLdl`] is used: the same
+/// arithmetic as faer's simplicial path without its per-factorization
+/// permutation of the matrix. Otherwise faer's supernodal factorization is
+/// used, with the same ordering.
+pub fn new_ldl(
+    n: usize,
+    colptr: &[usize],
+    rowval: &[usize],
+) -> Result<Box<dyn QuasiDefiniteLdl>, SolverError> {
+    let sym = LdlSymbolic::new(n, colptr, rowval)?;
+    let ratio = sym.factor_flops() / (sym.factor_nnz() + n).max(1) as f64;
+    if ratio > SUPERNODAL_FLOP_RATIO {
+        let perm = sym.perm().to_vec();
+        drop(sym);
+        Ok(Box::new(FaerLdl::with_ordering(
+            n,
+            colptr.to_vec(),
+            rowval.to_vec(),
+            Some(&perm),
+            SupernodalThreshold::FORCE_SUPERNODAL,
+        )?))
+    } else {
+        Ok(Box::new(SimplicialLdl::from_symbolic(sym)))
+    }
+}
+
 /// Factorization attempts, each with 100× the previous static regularization.
 const REG_RETRIES: usize = 4;
 
@@ -212,7 +310,18 @@ impl KktSystem {
             .count()
             * 2;
         let dim = n + m + n_extra;
-        let mut entries: Vec<(usize, usize, Src)> = Vec::with_capacity(p.nnz() + a.nnz() + dim + m);
+        let hs_count: usize = cones
+            .blocks
+            .iter()
+            .zip(&cones.ranges)
+            .map(|(b, r)| match b.inner().hs_layout() {
+                HsLayout::Diagonal => r.len(),
+                HsLayout::DenseUpper => r.len() * (r.len() + 1) / 2,
+                HsLayout::SparseExpansion => 3 * r.len() + 2,
+            })
+            .sum();
+        let mut entries: Vec<(usize, usize, Src)> =
+            Vec::with_capacity(p.nnz() + a.nnz() + dim + hs_count);
         let mut signs = vec![1i8; dim];
         for j in 0..n {
             for k in p.colptr[j]..p.colptr[j + 1] {
@@ -271,7 +380,25 @@ impl KktSystem {
             hs_blocks.push((offset, len));
             offset += len;
         }
-        entries.sort_by_key(|e| (e.1, e.0));
+        // Bucket by column, then sort each column by row. Entries of one
+        // position are merged, so their relative order does not matter.
+        let mut start = vec![0usize; dim + 1];
+        for e in &entries {
+            start[e.1 + 1] += 1;
+        }
+        for j in 0..dim {
+            start[j + 1] += start[j];
+        }
+        let mut next = start.clone();
+        let mut by_col = vec![(0, 0, Src::Diag); entries.len()];
+        for &e in &entries {
+            by_col[next[e.1]] = e;
+            next[e.1] += 1;
+        }
+        for w in start.windows(2) {
+            by_col[w[0]..w[1]].sort_unstable_by_key(|e| e.0);
+        }
+        let entries = by_col;
         let mut colptr = vec![0usize; dim + 1];
         let mut rowval = Vec::with_capacity(entries.len());
         let mut p_map = vec![0usize; p.nnz()];
@@ -303,7 +430,7 @@ impl KktSystem {
             colptr[j + 1] += colptr[j];
         }
         let nnz = rowval.len();
-        let ldl = FaerLdl::new(dim, colptr.clone(), rowval.clone())?;
+        let ldl = new_ldl(dim, &colptr, &rowval)?;
         let mut kkt = KktSystem {
             n,
             m,
@@ -321,7 +448,7 @@ impl KktSystem {
             hs_blocks,
             hs_work: vec![0.0; offset],
             static_reg: 0.0,
-            ldl: Box::new(ldl),
+            ldl,
             sol: vec![0.0; dim],
             rhs: vec![0.0; dim],
             err: vec![0.0; dim],
@@ -422,13 +549,13 @@ impl KktSystem {
     /// column of the upper triangle ends with its diagonal entry.
     fn mul_unregularized(&self, y: &mut [f64], x: &[f64]) {
         y.fill(0.0);
-        for j in 0..self.dim {
-            let xj = x[j];
-            let last = self.colptr[j + 1] - 1;
-            let mut acc = (self.values[last] - f64::from(self.signs[j]) * self.static_reg) * xj;
-            for k in self.colptr[j]..last {
-                let i = self.rowval[k];
-                let v = self.values[k];
+        let cols = self.colptr.windows(2).zip(x.iter().zip(&self.signs));
+        for (j, (w, (&xj, &sign))) in cols.enumerate() {
+            let last = w[1] - 1;
+            let rows = &self.rowval[w[0]..last];
+            let vals = &self.values[w[0]..last];
+            let mut acc = (self.values[last] - f64::from(sign) * self.static_reg) * xj;
+            for (&i, &v) in rows.iter().zip(vals) {
                 acc += v * x[i];
                 y[i] += v * xj;
             }
@@ -482,10 +609,12 @@ impl KktSystem {
     /// `err ← rhs − K₀ x`, returning `‖err‖∞`.
     fn residual(&self, err: &mut [f64], x: &[f64]) -> f64 {
         self.mul_unregularized(err, x);
+        let mut norm = 0.0f64;
         for (e, b) in err.iter_mut().zip(&self.rhs) {
             *e = b - *e;
+            norm = norm.max(e.abs());
         }
-        inf_norm(err)
+        norm
     }
 }
 

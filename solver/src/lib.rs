@@ -48,6 +48,7 @@ pub mod error;
 pub mod hsde;
 pub mod io;
 pub mod kkt;
+pub mod ldl;
 pub mod problem;
 pub mod projection;
 mod residuals;
