@@ -6,12 +6,12 @@
 //! problem: equilibration, symbolic analysis and the numeric factorization
 //! of `K`, which every problem of the batch shares read-only (`Arc`) until
 //! its own step-size update makes it refactor a private copy. The
-//! interior-point method sets up each problem from the prototype's data
-//! (its factorization changes every iteration anyway). Each problem is then
-//! solved on its own state, so results are bit-for-bit independent of the
-//! number of threads and of the order of the batch, and a failing problem
-//! (infeasible, wrong lengths, NaN data) reports its own status or error
-//! without affecting the others.
+//! interior-point method shares the equilibration and the symbolic analysis
+//! (its numeric factorization changes every iteration anyway). Each problem
+//! is then solved on its own state, so results are bit-for-bit independent
+//! of the number of threads and of the order of the batch, and a failing
+//! problem (infeasible, wrong lengths, NaN data) reports its own status or
+//! error without affecting the others.
 
 use crate::admm::Start;
 use crate::error::SolverError;
@@ -99,13 +99,13 @@ impl BatchSolver {
         Ok(solver.solve_from(start)?)
     }
 
-    /// A solver for one item. The operator-splitting prototype is cloned
-    /// (its factorization is shared); the interior-point method is set up
-    /// afresh from the prototype's data.
+    /// A solver for one item: a clone of the prototype (the
+    /// operator-splitting factorization and the interior-point symbolic
+    /// analysis are shared or copied, not recomputed).
     fn instance(&self) -> Result<Solver, SolverError> {
-        match &self.proto {
-            Solver::Admm(s) => Ok(Solver::Admm(s.clone())),
-            Solver::InteriorPoint(s) => Solver::new(s.problem().clone(), s.settings().clone()),
-        }
+        Ok(match &self.proto {
+            Solver::Admm(s) => Solver::Admm(s.clone()),
+            Solver::InteriorPoint(s) => Solver::InteriorPoint(s.clone()),
+        })
     }
 }

@@ -100,6 +100,8 @@ struct Info {
 /// the KKT matrix is done in [`InteriorPointSolver::new`] and reused by every
 /// [`InteriorPointSolver::solve`], including after data updates of the same
 /// pattern. [`crate::Solver`] selects it for [`crate::Method::InteriorPoint`].
+/// A clone shares the symbolic analysis (the batch API relies on it).
+#[derive(Clone)]
 pub struct InteriorPointSolver {
     data: ProblemData,
     settings: Settings,

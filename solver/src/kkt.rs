@@ -43,7 +43,7 @@ use crate::csc::CscMatrix;
 use crate::error::SolverError;
 use crate::ldl::{LdlSymbolic, SimplicialLdl};
 use crate::settings::Settings;
-use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
 use faer::perm::PermRef;
 use faer::sparse::linalg::cholesky::{
@@ -53,6 +53,7 @@ use faer::sparse::linalg::cholesky::{
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side, Spec};
+use std::sync::Arc;
 
 /// A sparse `LDLᵀ` factorization of a quasi-definite matrix given by its
 /// upper triangle. This is the replaceable backend of [`KktSystem`].
@@ -69,6 +70,9 @@ pub trait QuasiDefiniteLdl: Send + Sync {
     ) -> Result<(), String>;
     /// Solves `LDLᵀx = rhs` in place.
     fn solve_in_place(&mut self, rhs: &mut [f64]);
+    /// A copy for another solver of the same pattern: the symbolic analysis
+    /// is shared or copied, never recomputed; workspaces are fresh.
+    fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl>;
 }
 
 /// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
@@ -79,9 +83,10 @@ pub struct FaerLdl {
     n: usize,
     colptr: Vec<usize>,
     rowval: Vec<usize>,
-    symbolic: SymbolicCholesky<usize>,
+    symbolic: Arc<SymbolicCholesky<usize>>,
     l_values: Vec<f64>,
     mem: MemBuffer,
+    req: StackReq,
     par: Par,
 }
 
@@ -136,9 +141,10 @@ impl FaerLdl {
             n,
             colptr,
             rowval,
-            symbolic,
+            symbolic: Arc::new(symbolic),
             l_values,
             mem,
+            req,
             par,
         })
     }
@@ -196,6 +202,19 @@ impl QuasiDefiniteLdl for FaerLdl {
             stack,
         );
     }
+
+    fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl> {
+        Box::new(FaerLdl {
+            n: self.n,
+            colptr: self.colptr.clone(),
+            rowval: self.rowval.clone(),
+            symbolic: Arc::clone(&self.symbolic),
+            l_values: self.l_values.clone(),
+            mem: MemBuffer::new(self.req),
+            req: self.req,
+            par: self.par,
+        })
+    }
 }
 
 impl QuasiDefiniteLdl for SimplicialLdl {
@@ -211,6 +230,10 @@ impl QuasiDefiniteLdl for SimplicialLdl {
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) {
         SimplicialLdl::solve_in_place(self, rhs);
+    }
+
+    fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl> {
+        Box::new(self.clone())
     }
 }
 
@@ -260,6 +283,8 @@ struct HsEntry {
 }
 
 /// The assembled KKT matrix, its factorization and refinement workspace.
+/// Cloning copies the matrix and shares or copies the symbolic analysis of
+/// the factorization (see [`QuasiDefiniteLdl::clone_box`]).
 pub struct KktSystem {
     n: usize,
     m: usize,
@@ -286,6 +311,35 @@ pub struct KktSystem {
     dx: Vec<f64>,
     /// Number of refinement steps taken by the last solve.
     pub last_refine_steps: u32,
+}
+
+impl Clone for KktSystem {
+    fn clone(&self) -> Self {
+        KktSystem {
+            n: self.n,
+            m: self.m,
+            dim: self.dim,
+            colptr: self.colptr.clone(),
+            rowval: self.rowval.clone(),
+            base: self.base.clone(),
+            values: self.values.clone(),
+            signs: self.signs.clone(),
+            diag_pos: self.diag_pos.clone(),
+            p_map: self.p_map.clone(),
+            a_map: self.a_map.clone(),
+            hs_entries: self.hs_entries.clone(),
+            const_entries: self.const_entries.clone(),
+            hs_blocks: self.hs_blocks.clone(),
+            hs_work: self.hs_work.clone(),
+            static_reg: self.static_reg,
+            ldl: self.ldl.clone_box(),
+            sol: self.sol.clone(),
+            rhs: self.rhs.clone(),
+            err: self.err.clone(),
+            dx: self.dx.clone(),
+            last_refine_steps: self.last_refine_steps,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
