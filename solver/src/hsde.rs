@@ -21,9 +21,12 @@ use crate::equilibrate::{equilibrate, Equilibration};
 use crate::error::{ProblemError, SolverError};
 use crate::kkt::KktSystem;
 use crate::problem::{check_update, dot, ProblemData};
-use crate::residuals::{evaluate, inf_norm, is_optimal, scaled_inf_norm, DataNorms, ScaledIterate};
+use crate::residuals::{
+    evaluate, inf_norm, is_optimal, recover_solution, scaled_inf_norm, score as residual_score,
+    DataNorms, Outcome, ScaledIterate,
+};
 use crate::settings::Settings;
-use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
+use crate::solution::{Residuals, Solution, Status, Timings};
 use std::time::Instant;
 
 /// Iterations without a new best iterate after which the method stops.
@@ -829,64 +832,22 @@ impl InteriorPointSolver {
         info: &Info,
         timings: Timings,
     ) -> Solution {
-        let eq = &self.equil;
-        let v = &self.vars;
-        let n = self.data.n();
-        let m = self.data.m();
-        let mut x: Vec<f64> = (0..n).map(|j| eq.d[j] * v.x[j]).collect();
-        let mut y: Vec<f64> = (0..m).map(|i| eq.e[i] * v.z[i]).collect();
-        let mut s: Vec<f64> = (0..m).map(|i| eq.einv[i] * v.s[i]).collect();
-        let mut objective = f64::NAN;
-        let mut dual_objective = f64::NAN;
-        let mut certificate = None;
-        match status {
-            Status::PrimalInfeasible | Status::AlmostPrimalInfeasible => {
-                let by = dot(&self.data.b, &y);
-                scale(&mut y, -1.0 / by);
-                x.fill(f64::NAN);
-                s.fill(f64::NAN);
-                certificate = Some(Certificate::PrimalInfeasible { y: y.clone() });
-            }
-            Status::DualInfeasible | Status::AlmostDualInfeasible => {
-                let cx = dot(&self.data.c, &x);
-                scale(&mut x, -1.0 / cx);
-                scale(&mut s, -1.0 / cx);
-                y.fill(f64::NAN);
-                certificate = Some(Certificate::DualInfeasible {
-                    x: x.clone(),
-                    s: s.clone(),
-                });
-            }
-            _ => {
-                scale(&mut x, 1.0 / v.tau);
-                scale(&mut s, 1.0 / v.tau);
-                scale(&mut y, 1.0 / (v.tau * eq.c_scale));
-                objective = info.pobj + self.data.obj_constant;
-                dual_objective = info.dobj + self.data.obj_constant;
-            }
-        }
-        Solution {
+        let out = Outcome {
             status,
-            x,
-            y,
-            s,
-            objective,
-            dual_objective,
             iterations,
-            residuals: info.res,
+            pobj: info.pobj,
+            dobj: info.dobj,
+            res: info.res,
             timings,
-            certificate,
-        }
+        };
+        let v = &self.vars;
+        recover_solution(&out, &self.equil, &self.data, &v.x, &v.z, &v.s, v.tau)
     }
 }
 
-/// Distance from optimality used to rank iterates: the worst of the relative
-/// residuals and the (absolute or relative) gap.
+/// [`score`] of an iterate's residuals.
 fn score(i: &Info) -> f64 {
-    i.res
-        .primal
-        .max(i.res.dual)
-        .max(i.res.gap_rel.min(i.res.gap_abs))
+    residual_score(&i.res)
 }
 
 fn all_finite(v: &Variables) -> bool {
@@ -900,9 +861,4 @@ fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += a * xi;
     }
-}
-
-#[inline]
-fn scale(y: &mut [f64], a: f64) {
-    y.iter_mut().for_each(|v| *v *= a);
 }

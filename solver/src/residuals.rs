@@ -15,7 +15,8 @@
 //! with `pobj = ½xᵀPx + cᵀx`, `dobj = −½xᵀPx − bᵀy`.
 
 use crate::equilibrate::Equilibration;
-use crate::solution::Residuals;
+use crate::problem::{dot, ProblemData};
+use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
 
 /// An iterate of the homogeneous embedding in scaled data, with the
 /// products the residuals need.
@@ -92,4 +93,87 @@ pub(crate) fn scaled_inf_norm(v: &[f64], d: &[f64]) -> f64 {
 #[inline]
 pub(crate) fn inf_norm(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |acc, x| acc.max(x.abs()))
+}
+
+/// Distance from optimality used to rank points: the worst of the relative
+/// residuals and the (absolute or relative) gap.
+pub(crate) fn score(r: &Residuals) -> f64 {
+    r.primal.max(r.dual).max(r.gap_rel.min(r.gap_abs))
+}
+
+/// What a method reports at the end of a solve.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outcome {
+    pub status: Status,
+    pub iterations: u32,
+    /// Primal and dual objectives without the constant.
+    pub pobj: f64,
+    pub dobj: f64,
+    pub res: Residuals,
+    pub timings: Timings,
+}
+
+/// The [`Solution`] in the user's variables for the embedding point
+/// `(x̂, ẑ, ŝ, τ)` of the equilibrated problem: `x = Dx̂/τ`, `y = Eẑ/(kτ)`,
+/// `s = E⁻¹ŝ/τ`, or, for an infeasibility status, the certificate
+/// normalized to `bᵀy = −1` (primal) or `cᵀx = −1` (dual). Without `τ > 0`
+/// the point is reported as NaN.
+pub(crate) fn recover_solution(
+    out: &Outcome,
+    eq: &Equilibration,
+    data: &ProblemData,
+    xh: &[f64],
+    zh: &[f64],
+    sh: &[f64],
+    tau: f64,
+) -> Solution {
+    let mut x: Vec<f64> = xh.iter().zip(&eq.d).map(|(v, d)| d * v).collect();
+    let mut y: Vec<f64> = zh.iter().zip(&eq.e).map(|(v, e)| e * v).collect();
+    let mut s: Vec<f64> = sh.iter().zip(&eq.einv).map(|(v, e)| e * v).collect();
+    let mut objective = f64::NAN;
+    let mut dual_objective = f64::NAN;
+    let mut certificate = None;
+    match out.status {
+        Status::PrimalInfeasible | Status::AlmostPrimalInfeasible => {
+            let by = dot(&data.b, &y);
+            y.iter_mut().for_each(|v| *v *= -1.0 / by);
+            x.fill(f64::NAN);
+            s.fill(f64::NAN);
+            certificate = Some(Certificate::PrimalInfeasible { y: y.clone() });
+        }
+        Status::DualInfeasible | Status::AlmostDualInfeasible => {
+            let cx = dot(&data.c, &x);
+            x.iter_mut().for_each(|v| *v *= -1.0 / cx);
+            s.iter_mut().for_each(|v| *v *= -1.0 / cx);
+            y.fill(f64::NAN);
+            certificate = Some(Certificate::DualInfeasible {
+                x: x.clone(),
+                s: s.clone(),
+            });
+        }
+        _ if tau > 0.0 => {
+            x.iter_mut().for_each(|v| *v *= 1.0 / tau);
+            s.iter_mut().for_each(|v| *v *= 1.0 / tau);
+            y.iter_mut().for_each(|v| *v *= 1.0 / (tau * eq.c_scale));
+            objective = out.pobj + data.obj_constant;
+            dual_objective = out.dobj + data.obj_constant;
+        }
+        _ => {
+            x.fill(f64::NAN);
+            y.fill(f64::NAN);
+            s.fill(f64::NAN);
+        }
+    }
+    Solution {
+        status: out.status,
+        x,
+        y,
+        s,
+        objective,
+        dual_objective,
+        iterations: out.iterations,
+        residuals: out.res,
+        timings: out.timings,
+        certificate,
+    }
 }

@@ -66,9 +66,12 @@ use crate::equilibrate::{equilibrate, Equilibration};
 use crate::error::{ProblemError, SolverError};
 use crate::problem::{check_update, dot, ProblemData};
 use crate::projection::{Projector, Side};
-use crate::residuals::{evaluate, inf_norm, is_optimal, scaled_inf_norm, DataNorms, ScaledIterate};
+use crate::residuals::{
+    evaluate, inf_norm, is_optimal, recover_solution, scaled_inf_norm, score, DataNorms, Outcome,
+    ScaledIterate,
+};
 use crate::settings::Settings;
-use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
+use crate::solution::{Residuals, Solution, Status, Timings};
 use anderson::Anderson;
 use linsys::{KktFactor, KktPattern, SolveWorkspace};
 use std::sync::Arc;
@@ -860,7 +863,8 @@ impl AdmmSolver {
         self.it.v[n..n + m].copy_from_slice(&sp);
         let pinfo = self.evaluate();
         let s = &self.settings.admm;
-        if is_optimal(&pinfo.res, s.eps_abs, s.eps_rel, s.eps_feas) && score(&pinfo) <= score(info)
+        if is_optimal(&pinfo.res, s.eps_abs, s.eps_rel, s.eps_feas)
+            && score(&pinfo.res) <= score(&info.res)
         {
             if self.settings.verbose {
                 eprintln!(
@@ -907,70 +911,26 @@ impl AdmmSolver {
         info: &Info,
         timings: Timings,
     ) -> Solution {
-        let eq = &self.equil;
         let (n, m) = (self.data.n(), self.data.m());
-        let u = &self.it.u;
-        let v = &self.it.v;
-        let mut x: Vec<f64> = (0..n).map(|j| eq.d[j] * u[j]).collect();
-        let mut y: Vec<f64> = (0..m).map(|i| eq.e[i] * u[n + i]).collect();
-        let mut s: Vec<f64> = (0..m).map(|i| eq.einv[i] * v[n + i]).collect();
-        let tau = u[n + m];
-        let mut objective = f64::NAN;
-        let mut dual_objective = f64::NAN;
-        let mut certificate = None;
-        match status {
-            Status::PrimalInfeasible => {
-                let by = dot(&self.data.b, &y);
-                y.iter_mut().for_each(|v| *v /= -by);
-                x.fill(f64::NAN);
-                s.fill(f64::NAN);
-                certificate = Some(Certificate::PrimalInfeasible { y: y.clone() });
-            }
-            Status::DualInfeasible => {
-                let cx = dot(&self.data.c, &x);
-                x.iter_mut().for_each(|v| *v /= -cx);
-                s.iter_mut().for_each(|v| *v /= -cx);
-                y.fill(f64::NAN);
-                certificate = Some(Certificate::DualInfeasible {
-                    x: x.clone(),
-                    s: s.clone(),
-                });
-            }
-            _ if tau > 0.0 => {
-                x.iter_mut().for_each(|v| *v /= tau);
-                s.iter_mut().for_each(|v| *v /= tau);
-                y.iter_mut().for_each(|v| *v /= tau * eq.c_scale);
-                objective = info.pobj + self.data.obj_constant;
-                dual_objective = info.dobj + self.data.obj_constant;
-            }
-            _ => {
-                x.fill(f64::NAN);
-                y.fill(f64::NAN);
-                s.fill(f64::NAN);
-            }
-        }
-        Solution {
+        let out = Outcome {
             status,
-            x,
-            y,
-            s,
-            objective,
-            dual_objective,
             iterations,
-            residuals: info.res,
+            pobj: info.pobj,
+            dobj: info.dobj,
+            res: info.res,
             timings,
-            certificate,
-        }
+        };
+        let (u, v) = (&self.it.u, &self.it.v);
+        recover_solution(
+            &out,
+            &self.equil,
+            &self.data,
+            &u[..n],
+            &u[n..n + m],
+            &v[n..n + m],
+            u[n + m],
+        )
     }
-}
-
-/// Distance from optimality: the worst of the relative residuals and the
-/// (absolute or relative) gap.
-fn score(i: &Info) -> f64 {
-    i.res
-        .primal
-        .max(i.res.dual)
-        .max(i.res.gap_rel.min(i.res.gap_abs))
 }
 
 /// Larger root of `aτ² + βτ + γ` with `a > 0`, `γ ≤ 0` (so it is `≥ 0`),
