@@ -16,6 +16,8 @@
 
 use crate::cones::{CompositeCone, ConeBlock};
 use crate::csc::CscMatrix;
+use crate::error::ProblemError;
+use crate::problem::{check_update, ProblemData};
 use crate::settings::Settings;
 
 /// The scalings found by [`equilibrate`].
@@ -43,6 +45,82 @@ impl Equilibration {
             einv: vec![1.0; m],
             c_scale: 1.0,
         }
+    }
+}
+
+/// Data updates shared by every method: each validates the new values,
+/// stores them in the original problem `data` and writes their scaled
+/// counterpart (same formulas as [`equilibrate`]); nothing changes on error.
+impl Equilibration {
+    /// `c ← c`, `ĉ = k·Dc`.
+    pub(crate) fn update_c(
+        &self,
+        data: &mut ProblemData,
+        scaled: &mut [f64],
+        c: &[f64],
+    ) -> Result<(), ProblemError> {
+        check_update(c, data.n(), "c")?;
+        data.c.copy_from_slice(c);
+        for j in 0..c.len() {
+            scaled[j] = self.c_scale * self.d[j] * c[j];
+        }
+        Ok(())
+    }
+
+    /// `b ← b`, `b̂ = Eb`.
+    pub(crate) fn update_b(
+        &self,
+        data: &mut ProblemData,
+        scaled: &mut [f64],
+        b: &[f64],
+    ) -> Result<(), ProblemError> {
+        check_update(b, data.m(), "b")?;
+        data.b.copy_from_slice(b);
+        for i in 0..b.len() {
+            scaled[i] = self.e[i] * b[i];
+        }
+        Ok(())
+    }
+
+    /// New values of `A` in its storage order; `Â = EAD`.
+    pub(crate) fn update_a_values(
+        &self,
+        data: &mut ProblemData,
+        scaled: &mut CscMatrix,
+        vals: &[f64],
+    ) -> Result<(), ProblemError> {
+        check_update(vals, data.a.nnz(), "A values")?;
+        data.a.nzval.copy_from_slice(vals);
+        let a = &data.a;
+        for j in 0..a.n {
+            for k in a.colptr[j]..a.colptr[j + 1] {
+                scaled.nzval[k] = self.e[a.rowval[k]] * vals[k] * self.d[j];
+            }
+        }
+        Ok(())
+    }
+
+    /// New values of the upper triangle of `P` in its storage order,
+    /// rejected if `P` would not be positive semidefinite
+    /// ([`crate::problem::check_p_psd`]); `P̂ = k·DPD`.
+    pub(crate) fn update_p_values(
+        &self,
+        data: &mut ProblemData,
+        scaled: &mut CscMatrix,
+        vals: &[f64],
+    ) -> Result<(), ProblemError> {
+        check_update(vals, data.p.nnz(), "P values")?;
+        let mut new_p = data.p.clone();
+        new_p.nzval.copy_from_slice(vals);
+        crate::problem::check_p_psd(&new_p)?;
+        data.p = new_p;
+        let p = &data.p;
+        for j in 0..p.n {
+            for idx in p.colptr[j]..p.colptr[j + 1] {
+                scaled.nzval[idx] = self.c_scale * self.d[p.rowval[idx]] * vals[idx] * self.d[j];
+            }
+        }
+        Ok(())
     }
 }
 

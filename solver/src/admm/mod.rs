@@ -359,11 +359,7 @@ impl AdmmSolver {
 
     /// Replaces the linear cost `c` (no refactorization).
     pub fn update_c(&mut self, c: &[f64]) -> Result<(), ProblemError> {
-        check_update(c, self.data.n(), "c")?;
-        self.data.c.copy_from_slice(c);
-        for j in 0..c.len() {
-            self.c[j] = self.equil.c_scale * self.equil.d[j] * c[j];
-        }
+        self.equil.update_c(&mut self.data, &mut self.c, c)?;
         self.norms.c = inf_norm(c);
         self.needs_q = true;
         Ok(())
@@ -371,11 +367,7 @@ impl AdmmSolver {
 
     /// Replaces the right-hand side `b` (no refactorization).
     pub fn update_b(&mut self, b: &[f64]) -> Result<(), ProblemError> {
-        check_update(b, self.data.m(), "b")?;
-        self.data.b.copy_from_slice(b);
-        for i in 0..b.len() {
-            self.b[i] = self.equil.e[i] * b[i];
-        }
+        self.equil.update_b(&mut self.data, &mut self.b, b)?;
         self.norms.b = inf_norm(b);
         self.needs_q = true;
         Ok(())
@@ -384,14 +376,8 @@ impl AdmmSolver {
     /// Replaces the values of `A` (same pattern); the numeric
     /// refactorization happens at the next solve.
     pub fn update_a_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
-        check_update(vals, self.data.a.nnz(), "A values")?;
-        self.data.a.nzval.copy_from_slice(vals);
-        let a = &self.data.a;
-        for j in 0..a.n {
-            for k in a.colptr[j]..a.colptr[j + 1] {
-                self.a.nzval[k] = self.equil.e[a.rowval[k]] * vals[k] * self.equil.d[j];
-            }
-        }
+        self.equil
+            .update_a_values(&mut self.data, &mut self.a, vals)?;
         self.needs_refactor = true;
         Ok(())
     }
@@ -401,18 +387,8 @@ impl AdmmSolver {
     /// `P` indefinite are rejected ([`ProblemError::PIndefinite`],
     /// [`ProblemError::PNotPsd`]) and change nothing.
     pub fn update_p_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
-        check_update(vals, self.data.p.nnz(), "P values")?;
-        let mut new_p = self.data.p.clone();
-        new_p.nzval.copy_from_slice(vals);
-        crate::problem::check_p_psd(&new_p)?;
-        self.data.p = new_p;
-        let p = &self.data.p;
-        let k = self.equil.c_scale;
-        for j in 0..p.n {
-            for idx in p.colptr[j]..p.colptr[j + 1] {
-                self.p.nzval[idx] = k * self.equil.d[p.rowval[idx]] * vals[idx] * self.equil.d[j];
-            }
-        }
+        self.equil
+            .update_p_values(&mut self.data, &mut self.p, vals)?;
         self.needs_refactor = true;
         Ok(())
     }
