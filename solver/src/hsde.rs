@@ -281,16 +281,21 @@ impl InteriorPointSolver {
         let symmetric = self.cones.is_symmetric();
         let mut dual_scaling = false;
         self.cones.set_dual_scaling(false);
-        let tf = Instant::now();
-        let init_ok = if symmetric {
-            self.initialize()
+        if self.setup_time > self.settings.time_limit {
+            // Setup alone used the budget: no starting-point factorization.
+            status = Status::TimeLimit;
         } else {
-            self.unit_initialize();
-            true
-        };
-        factor_time += tf.elapsed().as_secs_f64();
-        if !init_ok {
-            status = Status::NumericalError;
+            let tf = Instant::now();
+            let init_ok = if symmetric {
+                self.initialize()
+            } else {
+                self.unit_initialize();
+                true
+            };
+            factor_time += tf.elapsed().as_secs_f64();
+            if !init_ok {
+                status = Status::NumericalError;
+            }
         }
 
         while status == Status::Unsolved {
@@ -603,12 +608,13 @@ impl InteriorPointSolver {
     fn compute_info(&self, step: f64) -> Info {
         let (pobj, dobj, res) = evaluate(
             &ScaledIterate {
-                x: &self.vars.x,
-                z: &self.vars.z,
                 s: &self.vars.s,
                 tau: self.vars.tau,
                 rx: &self.res.rx,
                 rz: &self.res.rz,
+                px: &self.res.px,
+                atz: &self.res.atz,
+                ax: &self.res.ax,
                 xpx: self.res.xpx,
                 cx: self.res.cx,
                 bz: self.res.bz,
@@ -817,7 +823,13 @@ impl InteriorPointSolver {
             timings,
         };
         let v = &self.vars;
-        recover_solution(&out, &self.equil, &self.data, &v.x, &v.z, &v.s, v.tau)
+        // Without an evaluated iterate there is no point to report.
+        let tau = if info.res.primal.is_nan() {
+            f64::NAN
+        } else {
+            v.tau
+        };
+        recover_solution(&out, &self.equil, &self.data, &v.x, &v.z, &v.s, tau)
     }
 }
 

@@ -7,12 +7,17 @@
 //! solution is `x = Dx̂/τ`, `y = Eẑ/(kτ)`, `s = E⁻¹ŝ/τ`, and
 //!
 //! ```text
-//! primal = ‖Ax + s − b‖∞ / max(1, ‖b‖∞ + ‖x‖∞ + ‖s‖∞)
-//! dual   = ‖Px + Aᵀy + c‖∞ / max(1, ‖c‖∞ + ‖x‖∞ + ‖y‖∞)
+//! primal = ‖Ax + s − b‖∞ / max(1, ‖b‖∞ + ‖Ax‖∞ + ‖s‖∞)
+//! dual   = ‖Px + Aᵀy + c‖∞ / max(1, ‖c‖∞ + ‖Px‖∞ + ‖Aᵀy‖∞)
 //! gap    = |pobj − dobj|, relative to max(1, min(|pobj + c₀|, |dobj + c₀|))
 //! ```
 //!
-//! with `pobj = ½xᵀPx + cᵀx`, `dobj = −½xᵀPx − bᵀy`.
+//! with `pobj = ½xᵀPx + cᵀx`, `dobj = −½xᵀPx − bᵀy`. Each residual is
+//! relative to the size of the terms it is made of (as in SCS), not to
+//! `‖x‖` and `‖y‖` (Clarabel): an iterate running off along a direction
+//! `e` with `Ae = 0`, `Pe = 0` (a free direction of an unbounded LP) has a
+//! huge `‖x‖` that would otherwise make a residual of order one look
+//! small and such a point pass as optimal.
 
 use crate::equilibrate::Equilibration;
 use crate::problem::{dot, ProblemData};
@@ -22,14 +27,16 @@ use crate::solution::{Certificate, Residuals, Solution, Status, Timings};
 /// products the residuals need.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ScaledIterate<'a> {
-    pub x: &'a [f64],
-    pub z: &'a [f64],
     pub s: &'a [f64],
     pub tau: f64,
     /// `P̂x̂ + Âᵀẑ + ĉτ`.
     pub rx: &'a [f64],
     /// `Âx̂ + ŝ − b̂τ`.
     pub rz: &'a [f64],
+    /// `P̂x̂`, `Âᵀẑ` and `Âx̂`.
+    pub px: &'a [f64],
+    pub atz: &'a [f64],
+    pub ax: &'a [f64],
     /// `x̂ᵀP̂x̂`.
     pub xpx: f64,
     /// `ĉᵀx̂`.
@@ -58,16 +65,17 @@ pub(crate) fn evaluate(
     let xpx = it.xpx / (tau * tau);
     let pobj = (0.5 * xpx + it.cx / tau) / k;
     let dobj = (-0.5 * xpx - it.bz / tau) / k;
-    let norm_x = scaled_inf_norm(it.x, &eq.d) / tau;
     let norm_s = scaled_inf_norm(it.s, &eq.einv) / tau;
-    let norm_y = scaled_inf_norm(it.z, &eq.e) / (tau * k);
+    let norm_ax = scaled_inf_norm(it.ax, &eq.einv) / tau;
+    let norm_px = scaled_inf_norm(it.px, &eq.dinv) / (tau * k);
+    let norm_aty = scaled_inf_norm(it.atz, &eq.dinv) / (tau * k);
     let rz = scaled_inf_norm(it.rz, &eq.einv) / tau;
     let rx = scaled_inf_norm(it.rx, &eq.dinv) / (tau * k);
     let gap_abs = (pobj - dobj).abs();
     let c0 = norms.obj_constant;
     let res = Residuals {
-        primal: rz / (1.0f64).max(norms.b + norm_x + norm_s),
-        dual: rx / (1.0f64).max(norms.c + norm_x + norm_y),
+        primal: rz / (1.0f64).max(norms.b + norm_ax + norm_s),
+        dual: rx / (1.0f64).max(norms.c + norm_px + norm_aty),
         gap_abs,
         // Relative to the objective the user sees (with its constant), so a
         // constant that cancels most of ½xᵀPx + cᵀx does not loosen the test.

@@ -87,7 +87,7 @@ impl Default for AdmmSettings {
             sigma: 1e-6,
             rho_tau: 1.0,
             anderson_memory: 10,
-            anderson_interval: 3,
+            anderson_interval: 5,
             check_interval: 5,
             polish: false,
         }

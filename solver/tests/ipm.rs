@@ -458,6 +458,11 @@ fn limits_are_honoured() {
     };
     let sol = Solver::new(planted.prob, settings).unwrap().solve();
     assert_eq!(sol.status, Status::TimeLimit);
+    // Setup alone exceeds the limit: stop before the starting-point
+    // factorization, with no iterate to report.
+    assert_eq!(sol.iterations, 0);
+    assert_eq!(sol.timings.factor, 0.0);
+    assert!(sol.x.iter().all(|v| v.is_nan()));
 }
 
 #[test]

@@ -9,7 +9,9 @@
 //!
 //! `wₖ₊₁ = T(wₖ) − (Sₖ + Yₖ)γ`,  `γ = argmin ‖gₖ − Yₖγ‖² + λ‖γ‖²`,
 //!
-//! with a Tikhonov weight `λ = 1e-10·‖Yₖ‖²_F` for conditioning. The small
+//! in the diagonal metric `‖v‖² = Σ rᵢvᵢ²` set by [`Anderson::set_metric`]
+//! (the metric in which the accelerated map is nonexpansive; the identity by
+//! default), with a Tikhonov weight `λ = 1e-10·‖Yₖ‖²_F` for conditioning. The small
 //! Gram system `YᵀY + λI` is kept up to date one column at a time and solved
 //! by a Cholesky factorization, so a step costs `O(M·dim + M³)` and no
 //! allocation. The safeguard lives in the caller: if the residual after an
@@ -31,6 +33,8 @@ pub struct Anderson {
     rhs: Vec<f64>,
     prev_w: Vec<f64>,
     prev_g: Vec<f64>,
+    /// Diagonal of the metric of the least-squares problem.
+    metric: Vec<f64>,
     /// Number of stored columns and the next column to overwrite.
     len: usize,
     next: usize,
@@ -52,9 +56,29 @@ impl Anderson {
             rhs: vec![0.0; mem],
             prev_w: vec![0.0; dim],
             prev_g: vec![0.0; dim],
+            metric: vec![1.0; dim],
             len: 0,
             next: 0,
             has_prev: false,
+        }
+    }
+
+    /// Sets the diagonal metric of the least-squares problem (positive
+    /// entries, length `dim`); the stored Gram matrix is recomputed, the
+    /// history kept.
+    pub fn set_metric(&mut self, metric: &[f64]) {
+        debug_assert_eq!(metric.len(), self.dim);
+        self.metric.copy_from_slice(metric);
+        for k in 0..self.len {
+            for j in 0..=k {
+                let v = wdot(
+                    &self.y[k * self.dim..(k + 1) * self.dim],
+                    &self.y[j * self.dim..(j + 1) * self.dim],
+                    &self.metric,
+                );
+                self.gram[k * self.mem + j] = v;
+                self.gram[j * self.mem + k] = v;
+            }
         }
     }
 
@@ -98,7 +122,7 @@ impl Anderson {
             let yc = &self.y[col * self.dim..(col + 1) * self.dim];
             for k in 0..self.len {
                 let yk = &self.y[k * self.dim..(k + 1) * self.dim];
-                let v = dot(yc, yk);
+                let v = wdot(yc, yk, &self.metric);
                 self.gram[col * self.mem + k] = v;
                 self.gram[k * self.mem + col] = v;
             }
@@ -132,7 +156,7 @@ impl Anderson {
         }
         let lambda = 1e-10 * trace + f64::MIN_POSITIVE;
         for k in 0..l {
-            self.rhs[k] = dot(&self.y[k * self.dim..(k + 1) * self.dim], g);
+            self.rhs[k] = wdot(&self.y[k * self.dim..(k + 1) * self.dim], g, &self.metric);
             for j in 0..l {
                 self.chol[k * l + j] = self.gram[k * self.mem + j];
             }
@@ -175,9 +199,10 @@ impl Anderson {
     }
 }
 
+/// `Σ rᵢaᵢbᵢ`.
 #[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+fn wdot(a: &[f64], b: &[f64], r: &[f64]) -> f64 {
+    a.iter().zip(b).zip(r).map(|((x, y), w)| w * x * y).sum()
 }
 
 #[cfg(test)]

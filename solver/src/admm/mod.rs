@@ -44,11 +44,16 @@
 //! a new step size `ρ` refactor numerically on the shared symbolic analysis.
 //!
 //! **Acceleration and step size.** Type-II Anderson acceleration
-//! ([`anderson`]) on the map `w ↦ w + α(u − ũ)`, safeguarded: a step whose
-//! fixed-point residual grows is undone. Every
+//! ([`anderson`]) on the map `w ↦ w + α(u − ũ)`, with its least-squares
+//! problem and its safeguard in the `R`-norm `‖g‖²_R = Σ Rᵢgᵢ²`, the norm in
+//! which the iteration is nonexpansive (`R` spans `σ = 1e-6` to `1/ρ = 10`:
+//! in the Euclidean norm the acceleration stalled on small LPs). The
+//! safeguard undoes a step whose fixed-point residual grows. At least every
 //! [`crate::AdmmSettings::adaptive_scale_interval`] iterations the step size
-//! is multiplied by `√(primal/dual)` of the relative residuals when that
-//! factor leaves `[1/3, 3]`, and `w` is mapped to the new metric
+//! is multiplied by `√(primal/dual)`, the geometric mean over the checks
+//! since the last update of the ratio of relative residuals (as SCS does;
+//! the instantaneous ratio oscillated and the updates undid each other),
+//! when that factor leaves `[1/3, 3]`, and `w` is mapped to the new metric
 //! (`w = u + R⁻¹v`) so the point `(u, v)` is kept.
 //!
 //! **Termination.** At `x = u_x/τ`, `y = u_y/τ`, `s = v_s/τ` with the
@@ -213,6 +218,9 @@ pub struct AdmmSolver {
     /// neither collapses to 0 (a fixed point of the embedding) on problems
     /// with many rows nor barely moves on small ones.
     d_tau: f64,
+    /// Diagonal of `R` (`σ`, `1/ρᵢ`, `d`): the metric in which the iteration
+    /// is nonexpansive, used by the acceleration and its safeguard.
+    metric: Vec<f64>,
     it: Iterate,
     work: Work,
     aa: Anderson,
@@ -303,6 +311,7 @@ impl AdmmSolver {
             pq: vec![0.0; n],
             q_coef: 0.0,
             d_tau: 1.0,
+            metric: vec![1.0; len],
             it: Iterate::new(len),
             work: Work {
                 p: vec![0.0; n + m],
@@ -433,6 +442,14 @@ impl AdmmSolver {
         self.q_coef = dot(&self.c, qx) + dot(&self.b, qy) - dot(qx, &self.pq);
         self.d_tau = self.settings.admm.rho_tau * self.q_coef.max(1.0);
         self.needs_q = false;
+        let sigma = self.settings.admm.sigma;
+        let (mx, rest) = self.metric.split_at_mut(n);
+        mx.fill(sigma);
+        for (r, rho) in rest.iter_mut().zip(&self.rho) {
+            *r = 1.0 / rho;
+        }
+        rest[rest.len() - 1] = self.d_tau;
+        self.aa.set_metric(&self.metric);
     }
 
     /// Sets `ρ = scale·rho_pattern` and refactors.
@@ -601,12 +618,13 @@ impl AdmmSolver {
         }
         let (pobj, dobj, res) = evaluate(
             &ScaledIterate {
-                x: ux,
-                z: uy,
                 s: vs,
                 tau,
                 rx: &w.rx,
                 rz: &w.rz,
+                px: &w.px,
+                atz: &w.aty,
+                ax: &w.ax,
                 xpx,
                 cx,
                 bz: by,
@@ -659,6 +677,10 @@ impl AdmmSolver {
         let mut evaluated = false;
         let mut iter: u32 = 0;
         let mut last_scale_update: u32 = 0;
+        // Σ log(primal/dual) over the checks since the last update, and
+        // their count: the step-size factor is their geometric mean.
+        let mut sum_log_ratio = 0.0f64;
+        let mut n_log_ratio = 0u32;
         let mut accelerated = false;
         let mut norm_g_prev = f64::INFINITY;
 
@@ -691,7 +713,7 @@ impl AdmmSolver {
             self.linear_step();
             self.projection_step();
             iter += 1;
-            let norm_g = norm2(&self.it.g);
+            let norm_g = metric_norm(&self.it.g, &self.metric);
             if !norm_g.is_finite() {
                 status = Status::NumericalError;
                 break;
@@ -718,14 +740,19 @@ impl AdmmSolver {
                     status = st;
                     break;
                 }
+                let log_ratio = (info.pres_scale / info.dres_scale).ln();
+                if s.adaptive_scale && log_ratio.is_finite() {
+                    sum_log_ratio += log_ratio;
+                    n_log_ratio += 1;
+                }
                 if s.adaptive_scale && iter - last_scale_update >= s.adaptive_scale_interval {
-                    let ratio = (info.pres_scale / info.dres_scale).sqrt();
-                    if ratio.is_finite()
-                        && !(1.0 / SCALE_UPDATE_FACTOR..=SCALE_UPDATE_FACTOR).contains(&ratio)
-                    {
+                    let ratio = (0.5 * sum_log_ratio / f64::from(n_log_ratio.max(1))).exp();
+                    if !(1.0 / SCALE_UPDATE_FACTOR..=SCALE_UPDATE_FACTOR).contains(&ratio) {
                         let new_scale = (self.scale * ratio).clamp(MIN_SCALE, MAX_SCALE);
                         if new_scale != self.scale {
                             last_scale_update = iter;
+                            sum_log_ratio = 0.0;
+                            n_log_ratio = 0;
                             let tf = Instant::now();
                             let ok = self.set_scale(new_scale).is_ok();
                             factor_time += tf.elapsed().as_secs_f64();
@@ -922,8 +949,9 @@ fn root_plus(a: f64, beta: f64, gamma: f64) -> f64 {
     }
 }
 
-fn norm2(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+/// `‖v‖_R = (Σ rᵢvᵢ²)^½`.
+fn metric_norm(v: &[f64], r: &[f64]) -> f64 {
+    v.iter().zip(r).map(|(x, w)| w * x * x).sum::<f64>().sqrt()
 }
 
 #[cfg(test)]
