@@ -7,19 +7,36 @@
 //! of `K`, which every problem of the batch shares read-only (`Arc`) until
 //! its own step-size update makes it refactor a private copy. The
 //! interior-point method shares the equilibration and the symbolic analysis
-//! (its numeric factorization changes every iteration anyway). Each problem
-//! is then solved on its own state, so results are bit-for-bit independent
-//! of the number of threads and of the order of the batch, and a failing
-//! problem (infeasible, wrong lengths, NaN data) reports its own status or
-//! error without affecting the others.
+//! (its numeric factorization changes every iteration anyway).
+//!
+//! **Lockstep.** When the shared factorization is simplicial, the problems
+//! are split into one group per thread and each group iterates in
+//! lockstep: every iteration gathers the right-hand sides of the linear
+//! step of all problems still on the shared factor into one `dim × k`
+//! block and applies `K⁻¹` to it in one multi-right-hand-side solve (about
+//! 2× less time per column than `k` single solves on the benchmark's
+//! 175 × 175 systems), then finishes each problem's iteration on its own
+//! state. A problem that has changed its step size (and so refactored a
+//! private copy) solves on its own factor; finished problems drop out. A
+//! simplicial solve computes each column with the arithmetic of a
+//! single-column solve, so results do not depend on which problems share a
+//! group. With a supernodal factorization (large systems, where the solve
+//! blocks the columns) each problem runs on its own, in parallel.
+//!
+//! Either way each problem is solved on its own state, so results are
+//! bit-for-bit independent of the number of threads and of the order of
+//! the batch, and a failing problem (infeasible, wrong lengths, NaN data)
+//! reports its own status or error without affecting the others. A time
+//! limit counts the wall time of the problem's group.
 
-use crate::admm::Start;
+use crate::admm::{AdmmSolver, RunState, Start};
 use crate::error::SolverError;
 use crate::problem::ProblemData;
 use crate::settings::Settings;
 use crate::solution::Solution;
 use crate::solver::Solver;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// One problem of a batch: its linear cost, right-hand side and start.
 /// [`Start::Previous`] means a cold start here.
@@ -79,13 +96,30 @@ impl BatchSolver {
     /// results in the order of `items`. An item whose `c`, `b` or warm start
     /// has the wrong length or non-finite entries gets its own error.
     pub fn solve(&self, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
-        items.par_iter().map(|item| self.solve_one(item)).collect()
+        match &self.proto {
+            Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => {
+                let groups = rayon::current_num_threads().max(1);
+                let size = items.len().div_ceil(groups).max(1);
+                let parts: Vec<Vec<_>> = items
+                    .par_chunks(size)
+                    .map(|group| lockstep(proto, group))
+                    .collect();
+                parts.into_iter().flatten().collect()
+            }
+            _ => items.par_iter().map(|item| self.solve_one(item)).collect(),
+        }
     }
 
-    /// Solves the items one after the other on the calling thread (the same
-    /// results as [`BatchSolver::solve`]).
+    /// Solves the items on the calling thread (one lockstep group where
+    /// [`BatchSolver::solve`] would use lockstep groups); the same results
+    /// as [`BatchSolver::solve`].
     pub fn solve_sequential(&self, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
-        items.iter().map(|item| self.solve_one(item)).collect()
+        match &self.proto {
+            Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => {
+                lockstep(proto, items)
+            }
+            _ => items.iter().map(|item| self.solve_one(item)).collect(),
+        }
     }
 
     fn solve_one(&self, item: &BatchItem<'_>) -> Result<Solution, SolverError> {
@@ -108,4 +142,76 @@ impl BatchSolver {
             Solver::InteriorPoint(s) => Solver::InteriorPoint(s.clone()),
         })
     }
+}
+
+/// Solves `items` in lockstep on clones of `proto`, applying the shared
+/// factorization to all right-hand sides of an iteration at once.
+fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
+    let shared = Arc::clone(proto.factor());
+    let dim = shared.pattern().dim();
+    let mut runs: Vec<Result<(AdmmSolver, RunState), SolverError>> = items
+        .iter()
+        .map(|item| {
+            let mut solver = proto.clone();
+            solver.update_c(item.c)?;
+            solver.update_b(item.b)?;
+            let start = match item.start {
+                Start::Previous => Start::Cold,
+                s => s,
+            };
+            solver.check_start(start)?;
+            let state = solver.begin(start);
+            Ok((solver, state))
+        })
+        .collect();
+    let mut block: Vec<f64> = vec![0.0; dim * items.len()];
+    let mut work = Vec::new();
+    let mut members: Vec<usize> = Vec::with_capacity(items.len());
+    loop {
+        members.clear();
+        let mut active = false;
+        for (i, run) in runs.iter_mut().enumerate() {
+            let Ok((solver, state)) = run else { continue };
+            if !solver.next_iteration(state) {
+                continue;
+            }
+            active = true;
+            let on_shared = Arc::ptr_eq(solver.factor(), &shared);
+            solver.linear_rhs();
+            if on_shared {
+                members.push(i);
+            } else {
+                solver.solve_linear();
+                solver.complete_iteration(state);
+            }
+        }
+        if !active {
+            break;
+        }
+        let k = members.len();
+        if k == 0 {
+            continue;
+        }
+        // Gather the right-hand sides interleaved, solve, scatter back.
+        let block = &mut block[..dim * k];
+        for (col, &i) in members.iter().enumerate() {
+            if let Ok((solver, _)) = &mut runs[i] {
+                for (r, v) in solver.linear_buffer().iter().enumerate() {
+                    block[r * k + col] = *v;
+                }
+            }
+        }
+        shared.solve_interleaved(block, k, &mut work);
+        for (col, &i) in members.iter().enumerate() {
+            if let Ok((solver, state)) = &mut runs[i] {
+                for (r, v) in solver.linear_buffer().iter_mut().enumerate() {
+                    *v = block[r * k + col];
+                }
+                solver.complete_iteration(state);
+            }
+        }
+    }
+    runs.into_iter()
+        .map(|run| run.map(|(mut solver, state)| solver.finish(state)))
+        .collect()
 }

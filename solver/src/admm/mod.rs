@@ -165,6 +165,25 @@ struct Info {
     dres_scale: f64,
 }
 
+/// The loop state of one run, kept outside the solver so a batch can
+/// advance many runs in lockstep ([`crate::batch`]).
+#[derive(Debug, Clone)]
+pub(crate) struct RunState {
+    t0: Instant,
+    factor_time: f64,
+    status: Status,
+    info: Info,
+    evaluated: bool,
+    iter: u32,
+    last_scale_update: u32,
+    /// Σ log(primal/dual) over the checks since the last step-size update,
+    /// and their count: the update factor is their geometric mean.
+    sum_log_ratio: f64,
+    n_log_ratio: u32,
+    accelerated: bool,
+    norm_g_prev: f64,
+}
+
 /// An operator-splitting solver bound to one problem. The symbolic
 /// analysis and a numeric factorization of `K` are done in
 /// [`AdmmSolver::new`]; [`AdmmSolver::solve_from`] warm-starts.
@@ -207,6 +226,8 @@ pub struct AdmmSolver {
     /// equality rows; `ρ = scale·rho_pattern`.
     rho_pattern: Vec<f64>,
     rho: Vec<f64>,
+    /// `1/ρ` (the iteration multiplies by it).
+    rho_inv: Vec<f64>,
     /// Step size of the current factorization.
     scale: f64,
     /// `Kq = [ĉ; −b̂]`, `P̂q_x` and `ĉᵀq_x + b̂ᵀq_y − q_xᵀP̂q_x`.
@@ -305,6 +326,7 @@ impl AdmmSolver {
             equality_rows,
             polishable,
             rho_pattern,
+            rho_inv: rho.iter().map(|r| 1.0 / r).collect(),
             rho,
             scale,
             q: vec![0.0; n + m],
@@ -410,12 +432,18 @@ impl AdmmSolver {
     /// Runs the method from `start`; fails only if a given point has the
     /// wrong lengths or non-finite entries.
     pub fn solve_from(&mut self, start: Start<'_>) -> Result<Solution, ProblemError> {
+        self.check_start(start)?;
+        Ok(self.run(start))
+    }
+
+    /// Lengths and finiteness of a given starting point.
+    pub(crate) fn check_start(&self, start: Start<'_>) -> Result<(), ProblemError> {
         if let Start::Point { x, y, s } = start {
             check_update(x, self.data.n(), "warm-start x")?;
             check_update(y, self.data.m(), "warm-start y")?;
             check_update(s, self.data.m(), "warm-start s")?;
         }
-        Ok(self.run(start))
+        Ok(())
     }
 
     /// Refactors `K` for the current `P̂`, `Â`, `σ` and `ρ` (copy-on-write if
@@ -445,9 +473,7 @@ impl AdmmSolver {
         let sigma = self.settings.admm.sigma;
         let (mx, rest) = self.metric.split_at_mut(n);
         mx.fill(sigma);
-        for (r, rho) in rest.iter_mut().zip(&self.rho) {
-            *r = 1.0 / rho;
-        }
+        rest[..self.rho_inv.len()].copy_from_slice(&self.rho_inv);
         rest[rest.len() - 1] = self.d_tau;
         self.aa.set_metric(&self.metric);
     }
@@ -455,8 +481,14 @@ impl AdmmSolver {
     /// Sets `ρ = scale·rho_pattern` and refactors.
     fn set_scale(&mut self, scale: f64) -> Result<(), SolverError> {
         self.scale = scale;
-        for (r, f) in self.rho.iter_mut().zip(&self.rho_pattern) {
+        for ((r, ri), f) in self
+            .rho
+            .iter_mut()
+            .zip(&mut self.rho_inv)
+            .zip(&self.rho_pattern)
+        {
             *r = f * scale;
+            *ri = 1.0 / *r;
         }
         self.refactor()
     }
@@ -501,19 +533,41 @@ impl AdmmSolver {
         Ok(())
     }
 
-    /// The linear step `ũ = (R + F)⁻¹Rw`.
-    fn linear_step(&mut self) {
+    /// The right-hand side `[σw_x; −w_y/ρ]` of the linear step, in the
+    /// buffer that [`Self::linear_finish`] reads as `p = K⁻¹[σw_x; −w_y/ρ]`.
+    pub(crate) fn linear_rhs(&mut self) -> &mut [f64] {
+        let n = self.data.n();
+        let sigma = self.settings.admm.sigma;
+        let w = &self.it.w;
+        let p = &mut self.work.p;
+        for (pj, wj) in p[..n].iter_mut().zip(w) {
+            *pj = sigma * wj;
+        }
+        for ((pi, wi), r) in p[n..].iter_mut().zip(&w[n..]).zip(&self.rho_inv) {
+            *pi = -wi * r;
+        }
+        p
+    }
+
+    /// Applies `K⁻¹` to the buffer of [`Self::linear_rhs`] with this
+    /// solver's own factorization.
+    pub(crate) fn solve_linear(&mut self) {
+        self.factor
+            .solve_in_place(&mut self.work.p, 1, &mut self.solve_ws.0);
+    }
+
+    /// The buffer of [`Self::linear_rhs`], to receive `K⁻¹` applied to it by
+    /// a shared multi-right-hand-side solve.
+    pub(crate) fn linear_buffer(&mut self) -> &mut [f64] {
+        &mut self.work.p
+    }
+
+    /// The linear step `ũ = (R + F)⁻¹Rw` from `p = K⁻¹[σw_x; −w_y/ρ]`.
+    fn linear_finish(&mut self) {
         let (n, m) = (self.data.n(), self.data.m());
         let s = &self.settings.admm;
         let w = &self.it.w;
-        let p = &mut self.work.p;
-        for j in 0..n {
-            p[j] = s.sigma * w[j];
-        }
-        for i in 0..m {
-            p[n + i] = -w[n + i] / self.rho[i];
-        }
-        self.factor.solve_in_place(p, 1, &mut self.solve_ws.0);
+        let p = &self.work.p;
         let (px, py) = p.split_at(n);
         // p_xᵀP̂p_x and q_xᵀP̂p_x without a product with P̂: the first block
         // row of Kp gives P̂p_x = σ(w_x − p_x) − Âᵀp_y, the second
@@ -527,9 +581,9 @@ impl AdmmSolver {
                 ppq += qx[j] * d;
             }
             for i in 0..m {
-                let r = self.rho[i];
-                ppp -= py[i] * (py[i] - w[n + i]) / r;
-                ppq -= py[i] * (qy[i] / r - self.b[i]);
+                let r = self.rho_inv[i];
+                ppp -= py[i] * (py[i] - w[n + i]) * r;
+                ppq -= py[i] * (qy[i] * r - self.b[i]);
             }
             (ppp.max(0.0), ppq)
         } else {
@@ -562,7 +616,7 @@ impl AdmmSolver {
             .0
             .project_side(Side::Dual, zy, &mut it.u[n..n + m]);
         for i in 0..m {
-            it.v[n + i] = (it.u[n + i] - zy[i]) / self.rho[i];
+            it.v[n + i] = (it.u[n + i] - zy[i]) * self.rho_inv[i];
         }
         let zt = 2.0 * it.ut[n + m] - it.w[n + m];
         it.u[n + m] = zt.max(0.0);
@@ -667,31 +721,40 @@ impl AdmmSolver {
     }
 
     fn run(&mut self, start: Start<'_>) -> Solution {
-        let t0 = Instant::now();
-        let mut factor_time = 0.0;
-        let (n, m) = (self.data.n(), self.data.m());
-        let len = n + m + 1;
-        let s = self.settings.admm.clone();
-        let mut status = Status::Unsolved;
-        let mut info = Info::default();
-        let mut evaluated = false;
-        let mut iter: u32 = 0;
-        let mut last_scale_update: u32 = 0;
-        // Σ log(primal/dual) over the checks since the last update, and
-        // their count: the step-size factor is their geometric mean.
-        let mut sum_log_ratio = 0.0f64;
-        let mut n_log_ratio = 0u32;
-        let mut accelerated = false;
-        let mut norm_g_prev = f64::INFINITY;
+        let mut st = self.begin(start);
+        while self.next_iteration(&mut st) {
+            self.linear_rhs();
+            self.solve_linear();
+            self.complete_iteration(&mut st);
+        }
+        self.finish(st)
+    }
 
+    /// Brings the factorization up to date and sets the starting point.
+    pub(crate) fn begin(&mut self, start: Start<'_>) -> RunState {
+        let mut st = RunState {
+            t0: Instant::now(),
+            factor_time: 0.0,
+            status: Status::Unsolved,
+            info: Info::default(),
+            evaluated: false,
+            iter: 0,
+            last_scale_update: 0,
+            sum_log_ratio: 0.0,
+            n_log_ratio: 0,
+            accelerated: false,
+            norm_g_prev: f64::INFINITY,
+        };
         let tf = Instant::now();
         if self.initialize(start).is_err() {
-            status = Status::NumericalError;
+            st.status = Status::NumericalError;
         }
-        factor_time += tf.elapsed().as_secs_f64();
+        st.factor_time += tf.elapsed().as_secs_f64();
         if self.settings.verbose {
             eprintln!(
-                "lpgd-solver (admm): n = {n}, m = {m}, nnz(P) = {}, nnz(A) = {}, nnz(L) = {}",
+                "lpgd-solver (admm): n = {}, m = {}, nnz(P) = {}, nnz(A) = {}, nnz(L) = {}",
+                self.data.n(),
+                self.data.m(),
                 self.data.p.nnz(),
                 self.data.a.nnz(),
                 self.factor.pattern().factor_nnz()
@@ -701,87 +764,135 @@ impl AdmmSolver {
                 "iter", "pcost", "dcost", "gap", "pres", "dres", "scale"
             );
         }
-        while status == Status::Unsolved {
-            if iter >= s.max_iter {
-                status = Status::MaxIterations;
-                break;
-            }
-            if self.setup_time + t0.elapsed().as_secs_f64() > self.settings.time_limit {
-                status = Status::TimeLimit;
-                break;
-            }
-            self.linear_step();
-            self.projection_step();
-            iter += 1;
-            let norm_g = metric_norm(&self.it.g, &self.metric);
-            if !norm_g.is_finite() {
-                status = Status::NumericalError;
-                break;
-            }
-            // Safeguard: an accelerated step that increased the fixed-point
-            // residual is undone (restart from the plain iterate).
-            if accelerated && norm_g > norm_g_prev {
-                self.it.w.copy_from_slice(&self.it.tw_prev);
-                self.aa.reset();
-                accelerated = false;
-                continue;
-            }
-            if iter.is_multiple_of(s.check_interval) || iter == 1 {
-                info = self.evaluate();
-                evaluated = true;
-                if self.settings.verbose && (iter.is_multiple_of(100) || iter == 1) {
-                    self.print_line(iter, &info);
-                }
-                if is_optimal(&info.res, s.eps_abs, s.eps_rel, s.eps_feas) {
-                    status = Status::Solved;
-                    break;
-                }
-                if let Some(st) = self.check_infeasibility() {
-                    status = st;
-                    break;
-                }
-                let log_ratio = (info.pres_scale / info.dres_scale).ln();
-                if s.adaptive_scale && log_ratio.is_finite() {
-                    sum_log_ratio += log_ratio;
-                    n_log_ratio += 1;
-                }
-                if s.adaptive_scale && iter - last_scale_update >= s.adaptive_scale_interval {
-                    let ratio = (0.5 * sum_log_ratio / f64::from(n_log_ratio.max(1))).exp();
-                    if !(1.0 / SCALE_UPDATE_FACTOR..=SCALE_UPDATE_FACTOR).contains(&ratio) {
-                        let new_scale = (self.scale * ratio).clamp(MIN_SCALE, MAX_SCALE);
-                        if new_scale != self.scale {
-                            last_scale_update = iter;
-                            sum_log_ratio = 0.0;
-                            n_log_ratio = 0;
-                            let tf = Instant::now();
-                            let ok = self.set_scale(new_scale).is_ok();
-                            factor_time += tf.elapsed().as_secs_f64();
-                            if !ok {
-                                status = Status::NumericalError;
-                                break;
-                            }
-                            self.remap_w();
-                            self.aa.reset();
-                            accelerated = false;
-                            norm_g_prev = f64::INFINITY;
-                            continue;
-                        }
-                    }
-                }
-            }
-            norm_g_prev = norm_g;
-            self.it.tw_prev.copy_from_slice(&self.it.tw);
-            let it = &mut self.it;
-            if iter.is_multiple_of(s.anderson_interval) {
-                accelerated = self.aa.step(&mut it.w, &it.tw, &it.g);
-            } else {
-                it.w.copy_from_slice(&it.tw);
-                accelerated = false;
-            }
-            debug_assert_eq!(it.w.len(), len);
-        }
-        self.has_previous = status != Status::NumericalError;
+        st
+    }
 
+    /// Whether another iteration runs: false once a status is set, or when
+    /// the iteration or time limit is reached (which sets it).
+    pub(crate) fn next_iteration(&self, st: &mut RunState) -> bool {
+        if st.status != Status::Unsolved {
+            return false;
+        }
+        if st.iter >= self.settings.admm.max_iter {
+            st.status = Status::MaxIterations;
+            return false;
+        }
+        if self.setup_time + st.t0.elapsed().as_secs_f64() > self.settings.time_limit {
+            st.status = Status::TimeLimit;
+            return false;
+        }
+        true
+    }
+
+    /// The rest of an iteration once `K⁻¹` has been applied to
+    /// [`Self::linear_rhs`]: `τ̃` and `ũ`, the projection, the termination
+    /// tests, the step-size update and the (accelerated) update of `w`.
+    pub(crate) fn complete_iteration(&mut self, st: &mut RunState) {
+        let s = &self.settings.admm;
+        let (check_interval, anderson_interval) = (s.check_interval, s.anderson_interval);
+        self.linear_finish();
+        self.projection_step();
+        st.iter += 1;
+        let iter = st.iter;
+        let norm_g = metric_norm(&self.it.g, &self.metric);
+        if !norm_g.is_finite() {
+            st.status = Status::NumericalError;
+            return;
+        }
+        // Safeguard: an accelerated step that increased the fixed-point
+        // residual is undone (restart from the plain iterate).
+        if st.accelerated && norm_g > st.norm_g_prev {
+            self.it.w.copy_from_slice(&self.it.tw_prev);
+            self.aa.reset();
+            st.accelerated = false;
+            return;
+        }
+        if iter.is_multiple_of(check_interval) || iter == 1 {
+            st.info = self.evaluate();
+            st.evaluated = true;
+            if self.settings.verbose && (iter.is_multiple_of(100) || iter == 1) {
+                self.print_line(iter, &st.info);
+            }
+            let s = &self.settings.admm;
+            if is_optimal(&st.info.res, s.eps_abs, s.eps_rel, s.eps_feas) {
+                st.status = Status::Solved;
+                return;
+            }
+            if let Some(status) = self.check_infeasibility() {
+                st.status = status;
+                return;
+            }
+            if self.update_scale(st) {
+                return;
+            }
+        }
+        st.norm_g_prev = norm_g;
+        self.it.tw_prev.copy_from_slice(&self.it.tw);
+        let it = &mut self.it;
+        if iter.is_multiple_of(anderson_interval) {
+            st.accelerated = self.aa.step(&mut it.w, &it.tw, &it.g);
+        } else {
+            it.w.copy_from_slice(&it.tw);
+            st.accelerated = false;
+        }
+    }
+
+    /// Accumulates the residual ratio of the last evaluation and, at least
+    /// [`crate::AdmmSettings::adaptive_scale_interval`] iterations after the
+    /// previous update, changes the step size by the geometric mean of the
+    /// ratios when it leaves `[1/3, 3]`. Returns true if the step size
+    /// changed (or the refactorization failed, which sets the status).
+    fn update_scale(&mut self, st: &mut RunState) -> bool {
+        let s = &self.settings.admm;
+        if !s.adaptive_scale {
+            return false;
+        }
+        let log_ratio = (st.info.pres_scale / st.info.dres_scale).ln();
+        if log_ratio.is_finite() {
+            st.sum_log_ratio += log_ratio;
+            st.n_log_ratio += 1;
+        }
+        if st.iter - st.last_scale_update < s.adaptive_scale_interval {
+            return false;
+        }
+        let ratio = (0.5 * st.sum_log_ratio / f64::from(st.n_log_ratio.max(1))).exp();
+        if (1.0 / SCALE_UPDATE_FACTOR..=SCALE_UPDATE_FACTOR).contains(&ratio) {
+            return false;
+        }
+        let new_scale = (self.scale * ratio).clamp(MIN_SCALE, MAX_SCALE);
+        if new_scale == self.scale {
+            return false;
+        }
+        st.last_scale_update = st.iter;
+        st.sum_log_ratio = 0.0;
+        st.n_log_ratio = 0;
+        let tf = Instant::now();
+        let ok = self.set_scale(new_scale).is_ok();
+        st.factor_time += tf.elapsed().as_secs_f64();
+        if !ok {
+            st.status = Status::NumericalError;
+            return true;
+        }
+        self.remap_w();
+        self.aa.reset();
+        st.accelerated = false;
+        st.norm_g_prev = f64::INFINITY;
+        true
+    }
+
+    /// Ends a run: the reduced-tolerance fallback at a limit, polishing,
+    /// and the solution in the user's variables.
+    pub(crate) fn finish(&mut self, st: RunState) -> Solution {
+        let RunState {
+            t0,
+            mut factor_time,
+            mut status,
+            mut info,
+            evaluated,
+            iter,
+            ..
+        } = st;
+        self.has_previous = status != Status::NumericalError;
         if matches!(status, Status::MaxIterations | Status::TimeLimit) && evaluated {
             // The last evaluated point may meet the reduced tolerances.
             info = self.evaluate();
@@ -807,7 +918,7 @@ impl AdmmSolver {
                 };
             }
         }
-        if s.polish && status.is_solved() && self.polishable {
+        if self.settings.admm.polish && status.is_solved() && self.polishable {
             let tf = Instant::now();
             if let Some(polished) = self.try_polish(&info) {
                 info = polished;
