@@ -4,11 +4,14 @@
 //! Inputs that fail validation are skipped after checking that the error is
 //! a typed one; valid problems are solved with small limits by both methods
 //! (interior point and ADMM), then re-solved after a data update (cold and
-//! warm-started). Nothing may panic, and a returned certificate must be
-//! finite.
+//! warm-started), and solved as a batch of three problems with their own
+//! `c` and `b` (the lockstep path of the ADMM batch). Nothing may panic, a
+//! returned certificate must be finite, and a batch returns one result per
+//! problem.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use lpgd_solver::batch::{BatchItem, BatchSolver};
 use lpgd_solver::{
     AdmmSettings, CscMatrix, MatrixName, Method, ProblemData, Settings, Solver, Start,
     SupportedCone,
@@ -123,7 +126,7 @@ fn run(prob: ProblemData, method: Method, polish: bool, c: &[f64]) {
         },
         ..Settings::default()
     };
-    let Ok(mut solver) = Solver::new(prob, settings) else {
+    let Ok(mut solver) = Solver::new(prob.clone(), settings.clone()) else {
         return;
     };
     let sol = solver.solve();
@@ -143,4 +146,16 @@ fn run(prob: ProblemData, method: Method, polish: bool, c: &[f64]) {
         let _ = solver.solve();
         let _ = solver.solve_from(Start::Previous);
     }
+    // A batch: the original data, a shifted cost, and a scaled right-hand
+    // side (which may be infeasible or non-finite: a per-problem result).
+    let b2: Vec<f64> = prob.b.iter().map(|v| v * 2.0 - 1.0).collect();
+    let Ok(batch) = BatchSolver::new(prob.clone(), settings) else {
+        return;
+    };
+    let items = [
+        BatchItem { c, b: &prob.b, start: Start::Cold },
+        BatchItem { c: &c2, b: &prob.b, start: Start::Previous },
+        BatchItem { c, b: &b2, start: Start::Cold },
+    ];
+    assert_eq!(batch.solve(&items).len(), items.len());
 }

@@ -76,11 +76,6 @@ pub struct LdlSymbolic {
     r_col: Vec<usize>,
     /// Position in `l_rowval`/`L` values of each row-pattern entry.
     r_pos: Vec<usize>,
-    /// Column `j` of `L` has consecutive rows `l_rowval[start] + 0, 1, …`,
-    /// so its updates are slice operations (no gather/scatter; they
-    /// vectorize). Dense trailing blocks — the rows of dense constraints,
-    /// eliminated last — are such columns.
-    l_contig: Vec<bool>,
     /// Operation count of a numeric factorization (see
     /// [`LdlSymbolic::factor_flops`]).
     flops: f64,
@@ -197,13 +192,6 @@ impl LdlSymbolic {
                 fill[j] += 1;
             }
         }
-        let l_contig = l_colptr
-            .windows(2)
-            .map(|w| {
-                let rows = &l_rowval[w[0]..w[1]];
-                rows.is_empty() || rows[rows.len() - 1] - rows[0] == rows.len() - 1
-            })
-            .collect();
         // faer's count for a given ordering: Σ c + c(c+1)/2 over the column
         // counts c of L with the diagonal.
         let flops = l_colptr
@@ -225,7 +213,6 @@ impl LdlSymbolic {
             r_ptr,
             r_col,
             r_pos,
-            l_contig,
         })
     }
 
@@ -375,16 +362,8 @@ impl SimplicialLdl {
                 y[j] = 0.0;
                 let start = sym.l_colptr[j];
                 let (done, rest) = lv.split_at_mut(pos);
-                let rows = &sym.l_rowval[start..pos];
-                if sym.l_contig[j] && !rows.is_empty() {
-                    let r0 = rows[0];
-                    for (yi, &l) in y[r0..r0 + rows.len()].iter_mut().zip(&done[start..]) {
-                        *yi -= l * yj;
-                    }
-                } else {
-                    for (&i, &l) in rows.iter().zip(&done[start..]) {
-                        y[i] -= l * yj;
-                    }
+                for (&i, &l) in sym.l_rowval[start..pos].iter().zip(&done[start..]) {
+                    y[i] -= l * yj;
                 }
                 let lkj = yj * self.dinv[j];
                 rest[0] = lkj;
@@ -430,16 +409,8 @@ impl SimplicialLdl {
         // L z = b
         for (j, c) in sym.l_colptr.windows(2).enumerate() {
             let xj = x[j];
-            let (rows, vals) = (&li[c[0]..c[1]], &lv[c[0]..c[1]]);
-            if sym.l_contig[j] && !rows.is_empty() {
-                let r0 = rows[0];
-                for (xi, &l) in x[r0..r0 + rows.len()].iter_mut().zip(vals) {
-                    *xi -= l * xj;
-                }
-            } else {
-                for (&i, &l) in rows.iter().zip(vals) {
-                    x[i] -= l * xj;
-                }
+            for (&i, &l) in li[c[0]..c[1]].iter().zip(&lv[c[0]..c[1]]) {
+                x[i] -= l * xj;
             }
         }
         // Lᵀ x = D⁻¹ z, accumulated as faer does; x[j] is final once
@@ -447,16 +418,8 @@ impl SimplicialLdl {
         let cols = sym.l_colptr.windows(2).zip(self.dinv.iter().zip(&sym.perm));
         for (j, (c, (&dinv, &p))) in cols.enumerate().rev() {
             let mut acc = 0.0;
-            let (rows, vals) = (&li[c[0]..c[1]], &lv[c[0]..c[1]]);
-            if sym.l_contig[j] && !rows.is_empty() {
-                let r0 = rows[0];
-                for (&xi, &l) in x[r0..r0 + rows.len()].iter().zip(vals).rev() {
-                    acc += l * xi;
-                }
-            } else {
-                for (&i, &l) in rows.iter().zip(vals).rev() {
-                    acc += l * x[i];
-                }
+            for (&i, &l) in li[c[0]..c[1]].iter().zip(&lv[c[0]..c[1]]).rev() {
+                acc += l * x[i];
             }
             let xj = x[j] * dinv - acc;
             x[j] = xj;
