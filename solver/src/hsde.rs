@@ -673,8 +673,10 @@ impl InteriorPointSolver {
         }
         let eq = &self.equil;
         // Primal infeasibility: bᵀy < 0 and ‖Aᵀy‖ ≤ ε·(−bᵀy), y = Ez (a ray).
+        // Only finite rays certify anything (an overflowed iterate with
+        // `bᵀy = −∞` would pass the inequalities).
         let by = self.res.bz;
-        if by < -inf_abs {
+        if by < -inf_abs && by.is_finite() {
             let aty = scaled_inf_norm(&self.res.atz, &eq.dinv);
             let ny = scaled_inf_norm(&self.vars.z, &eq.e);
             if aty < -inf_rel * by && ny > 0.0 {
@@ -687,7 +689,7 @@ impl InteriorPointSolver {
         }
         // Dual infeasibility: cᵀx < 0, ‖Px‖ ≤ ε·(−cᵀx), ‖Ax + s‖ ≤ ε·(−cᵀx).
         let cx = self.res.cx / eq.c_scale;
-        if cx < -inf_abs {
+        if cx < -inf_abs && cx.is_finite() {
             let px = scaled_inf_norm(&self.res.px, &eq.dinv) / eq.c_scale;
             let mut axs = 0.0f64;
             for i in 0..self.res.ax.len() {

@@ -125,7 +125,9 @@ pub(crate) struct Outcome {
 /// `(x̂, ẑ, ŝ, τ)` of the equilibrated problem: `x = Dx̂/τ`, `y = Eẑ/(kτ)`,
 /// `s = E⁻¹ŝ/τ`, or, for an infeasibility status, the certificate
 /// normalized to `bᵀy = −1` (primal) or `cᵀx = −1` (dual). Without `τ > 0`
-/// the point is reported as NaN.
+/// the point is reported as NaN; a certificate that is not finite in the
+/// user's units (a ray that overflowed) certifies nothing and is reported
+/// as [`Status::NumericalError`].
 pub(crate) fn recover_solution(
     out: &Outcome,
     eq: &Equilibration,
@@ -141,23 +143,35 @@ pub(crate) fn recover_solution(
     let mut objective = f64::NAN;
     let mut dual_objective = f64::NAN;
     let mut certificate = None;
+    let mut status = out.status;
+    let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
     match out.status {
         Status::PrimalInfeasible | Status::AlmostPrimalInfeasible => {
             let by = dot(&data.b, &y);
             y.iter_mut().for_each(|v| *v *= -1.0 / by);
             x.fill(f64::NAN);
             s.fill(f64::NAN);
-            certificate = Some(Certificate::PrimalInfeasible { y: y.clone() });
+            if finite(&y) {
+                certificate = Some(Certificate::PrimalInfeasible { y: y.clone() });
+            } else {
+                // The ray overflowed in the original units: it certifies
+                // nothing.
+                status = Status::NumericalError;
+            }
         }
         Status::DualInfeasible | Status::AlmostDualInfeasible => {
             let cx = dot(&data.c, &x);
             x.iter_mut().for_each(|v| *v *= -1.0 / cx);
             s.iter_mut().for_each(|v| *v *= -1.0 / cx);
             y.fill(f64::NAN);
-            certificate = Some(Certificate::DualInfeasible {
-                x: x.clone(),
-                s: s.clone(),
-            });
+            if finite(&x) && finite(&s) {
+                certificate = Some(Certificate::DualInfeasible {
+                    x: x.clone(),
+                    s: s.clone(),
+                });
+            } else {
+                status = Status::NumericalError;
+            }
         }
         _ if tau > 0.0 => {
             x.iter_mut().for_each(|v| *v *= 1.0 / tau);
@@ -173,7 +187,7 @@ pub(crate) fn recover_solution(
         }
     }
     Solution {
-        status: out.status,
+        status,
         x,
         y,
         s,

@@ -6,8 +6,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use lpgd_solver::{
-    io, problem::check_p_psd, Certificate, CscMatrix, MatrixName, ProblemData, ProblemError,
-    ReadError, Settings, Solver, SolverError, Status, SupportedCone,
+    io, problem::check_p_psd, AdmmSettings, Certificate, CscMatrix, MatrixName, Method,
+    ProblemData, ProblemError, ReadError, Settings, Solver, SolverError, Status, SupportedCone,
 };
 use std::path::PathBuf;
 
@@ -917,4 +917,55 @@ fn hostile_settings() {
         ..Settings::default()
     };
     assert_eq!(Solver::new(prob, s).unwrap().solve().status, Status::Solved);
+}
+
+/// Found by the `solver` fuzz target: on this tiny power-cone problem the
+/// operator-splitting iterate overflows in one iteration, and its ray
+/// passed the primal-infeasibility test in scaled units while being
+/// infinite in the user's units, so `PrimalInfeasible` came with the
+/// certificate `y = [NaN, NaN, −∞]` — for a feasible problem (`x = −10`),
+/// unbounded along `d = −1`. A certificate that is not finite now certifies
+/// nothing (the method reports `NumericalError`); the interior-point method
+/// finds the dual-infeasibility certificate.
+#[test]
+fn an_overflowed_ray_is_not_a_certificate() {
+    let a = t(3, 1, &[0, 1], &[0, 0], &[4.0, 5.0]);
+    let prob = ProblemData::new(
+        None,
+        vec![4.0],
+        a,
+        vec![-3.0, -1.5, 2.3809410283047268e-148],
+        vec![SupportedCone::Power(0.17254901960784313)],
+    )
+    .unwrap();
+    for method in [Method::InteriorPoint, Method::Admm] {
+        let settings = Settings {
+            method,
+            max_iter: 40,
+            time_limit: 0.5,
+            admm: AdmmSettings {
+                max_iter: 400,
+                ..AdmmSettings::default()
+            },
+            ..Settings::default()
+        };
+        let sol = Solver::new(prob.clone(), settings).unwrap().solve();
+        assert!(
+            !matches!(
+                sol.status,
+                Status::PrimalInfeasible | Status::AlmostPrimalInfeasible
+            ),
+            "{method:?}: {sol:?}"
+        );
+        match &sol.certificate {
+            Some(Certificate::DualInfeasible { x, s }) => {
+                assert!(x.iter().chain(s).all(|v| v.is_finite()), "{sol:?}")
+            }
+            Some(other) => panic!("{method:?}: {other:?}"),
+            None => assert!(!sol.status.is_infeasible(), "{method:?}: {sol:?}"),
+        }
+        if method == Method::InteriorPoint {
+            assert_eq!(sol.status, Status::DualInfeasible);
+        }
+    }
 }

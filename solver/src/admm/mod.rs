@@ -701,12 +701,14 @@ impl AdmmSolver {
         let eq = &self.equil;
         let eps = self.settings.admm.eps_infeas;
         let uy = &self.it.u[n..n + m];
+        // Only finite rays certify anything: an overflowed iterate
+        // (`bᵀy = −∞`) would pass the inequalities.
         let by = dot(&self.b, uy);
-        if by < 0.0 && scaled_inf_norm(&self.work.aty, &eq.dinv) <= -eps * by {
+        if by < 0.0 && by.is_finite() && scaled_inf_norm(&self.work.aty, &eq.dinv) <= -eps * by {
             return Some(Status::PrimalInfeasible);
         }
         let cx = dot(&self.c, &self.it.u[..n]) / eq.c_scale;
-        if cx < 0.0 {
+        if cx < 0.0 && cx.is_finite() {
             let px = scaled_inf_norm(&self.work.px, &eq.dinv) / eq.c_scale;
             let vs = &self.it.v[n..n + m];
             let mut axs = 0.0f64;
