@@ -201,11 +201,15 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
                 }
             }
         }
-        shared.solve_interleaved(block, k, &mut work);
+        let solved = shared.solve_interleaved(block, k, &mut work);
         for (col, &i) in members.iter().enumerate() {
             if let Ok((solver, state)) = &mut runs[i] {
-                for (r, v) in solver.linear_buffer().iter_mut().enumerate() {
-                    *v = block[r * k + col];
+                if solved {
+                    for (r, v) in solver.linear_buffer().iter_mut().enumerate() {
+                        *v = block[r * k + col];
+                    }
+                } else {
+                    solver.solve_linear();
                 }
                 solver.complete_iteration(state);
             }

@@ -535,7 +535,7 @@ impl AdmmSolver {
 
     /// The right-hand side `[σw_x; −w_y/ρ]` of the linear step, in the
     /// buffer that [`Self::linear_finish`] reads as `p = K⁻¹[σw_x; −w_y/ρ]`.
-    pub(crate) fn linear_rhs(&mut self) -> &mut [f64] {
+    pub(crate) fn linear_rhs(&mut self) {
         let n = self.data.n();
         let sigma = self.settings.admm.sigma;
         let w = &self.it.w;
@@ -546,7 +546,6 @@ impl AdmmSolver {
         for ((pi, wi), r) in p[n..].iter_mut().zip(&w[n..]).zip(&self.rho_inv) {
             *pi = -wi * r;
         }
-        p
     }
 
     /// Applies `K⁻¹` to the buffer of [`Self::linear_rhs`] with this
