@@ -12,6 +12,8 @@ use crate::solution::Solution;
 /// ([`InteriorPointSolver`]) or operator splitting ([`AdmmSolver`]),
 /// selected by [`Settings::method`] when it is created. Both keep their
 /// factorization state across solves and data updates of the same pattern.
+/// A clone shares (interior point: copies) the symbolic analysis and
+/// (operator splitting) the numeric factorization until its own data update.
 ///
 /// ```
 /// use lpgd_solver::{CscMatrix, Method, ProblemData, Settings, Solver, Status, SupportedCone};
@@ -27,6 +29,7 @@ use crate::solution::Solution;
 /// }
 /// ```
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 pub enum Solver {
     /// The homogeneous self-dual interior-point method.
     InteriorPoint(InteriorPointSolver),

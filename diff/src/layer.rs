@@ -1,0 +1,358 @@
+//! [`DiffSolver`]: a conic program as a differentiable layer. It owns the
+//! forward solver (either method of `lpgd-solver`), keeps its state between
+//! the forward solve and the backward pass, and serves every derivative
+//! mode from it.
+
+use crate::error::{check_tau_rho, check_vec, DiffError, Side};
+use crate::implicit::{self, ImplicitSettings};
+use crate::lpgd::{self, LpgdSettings};
+use crate::params::{LossGrad, ParamGrad, Tangent};
+use lpgd_solver::{CscMatrix, ProblemData, Settings, Solution, Solver, Start, Status};
+use std::time::Instant;
+
+/// How a derivative is computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// Implicit differentiation of the optimality conditions ("GD"), with
+    /// the ρ-augmented Jacobian (paper C.1; `rho = 0` is exact).
+    Implicit(ImplicitSettings),
+    /// Lagrangian proximal gradient descent: finite differences of
+    /// Lagrangian gradients at warm-started re-solves (paper §3.5–3.6).
+    Lpgd(LpgdSettings),
+}
+
+/// What a backward pass returns besides the gradient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackwardInfo {
+    /// Wall time of the backward pass (s).
+    pub time_s: f64,
+    /// LPGD: the envelope whose gradient was returned (differs from the
+    /// requested one when a one-sided fallback was taken). `None` for
+    /// implicit differentiation.
+    pub envelope: Option<lpgd::Envelope>,
+    /// LPGD: status and iterations of each perturbed solve.
+    pub solves: Vec<(Side, Status, u32)>,
+}
+
+/// A gradient with its [`BackwardInfo`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backward {
+    /// `∇_w ℓ` (or its LPGD replacement) with respect to `(P, c, A, b)`.
+    pub grad: ParamGrad,
+    /// How it was obtained.
+    pub info: BackwardInfo,
+}
+
+/// A forward-mode derivative with the statuses of its solves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    /// The change of the solution.
+    pub tangent: Tangent,
+    /// Wall time (s).
+    pub time_s: f64,
+    /// LPGD: status and iterations of each perturbed solve.
+    pub solves: Vec<(Side, Status, u32)>,
+}
+
+/// A conic program `minimize ½xᵀPx + cᵀx s.t. Ax + s = b, s ∈ K` whose
+/// solution can be differentiated with respect to `(P, c, A, b)`.
+///
+/// Internally `P` is stored with its full diagonal in the pattern (explicit
+/// zeros where the user's pattern has none), so that the augmentation
+/// `P + ρI` of LPGD is a value update: perturbed solves keep the forward
+/// solver's symbolic analysis (interior point) or reuse its cached
+/// factorization when `ρ = 0` (operator splitting), and are warm-started
+/// from the forward solution.
+///
+/// ```
+/// use lpgd_diff::{DiffSolver, Envelope, LossGrad, LpgdSettings, Mode};
+/// use lpgd_solver::{CscMatrix, ProblemData, Settings, SupportedCone};
+/// // minimize ½‖x‖² + cᵀx subject to x ≥ 0 (−x + s = 0, s ≥ 0): x* = max(−c, 0).
+/// let p = CscMatrix::identity(2);
+/// let a = CscMatrix::from_triplets(2, 2, &[0, 1], &[0, 1], &[-1.0, -1.0]).unwrap();
+/// let prob = ProblemData::new(Some(p), vec![-1.0, 2.0], a, vec![0.0; 2],
+///     vec![SupportedCone::Nonnegative(2)]).unwrap();
+/// let mut layer = DiffSolver::new(prob, Settings::default()).unwrap();
+/// let sol = layer.solve().unwrap();
+/// assert!((sol.x[0] - 1.0).abs() < 1e-6 && sol.x[1].abs() < 1e-6);
+/// // ℓ = x₁: dℓ/dc = (−1, 0) (x₁ = −c₁ while positive, x₂ stays 0).
+/// let loss = LossGrad::on_x(vec![1.0, 0.0]);
+/// let mode = Mode::Lpgd(LpgdSettings { tau: 1e-3, rho: 0.0, envelope: Envelope::Average, ..Default::default() });
+/// let g = layer.backward(mode, &loss).unwrap().grad;
+/// assert!((g.c[0] + 1.0).abs() < 1e-5 && g.c[1].abs() < 1e-5);
+/// ```
+#[derive(Clone)]
+pub struct DiffSolver {
+    /// The problem as given (gradients refer to its patterns).
+    user: ProblemData,
+    /// Position in the internal `P` storage of each stored user entry.
+    p_user_pos: Vec<usize>,
+    /// Position in the internal `P` storage of each diagonal entry.
+    p_diag_pos: Vec<usize>,
+    /// Values of the internal `P` (user values, explicit diagonal zeros).
+    p_work: Vec<f64>,
+    solver: Solver,
+    solution: Option<Solution>,
+}
+
+impl DiffSolver {
+    /// Sets up the forward solver (method from `settings.method`).
+    pub fn new(problem: ProblemData, settings: Settings) -> Result<Self, DiffError> {
+        problem.validate()?;
+        let (p_work, p_user_pos, p_diag_pos) = with_full_diagonal(&problem.p);
+        let mut work = problem.clone();
+        let vals = p_work.nzval.clone();
+        work.p = p_work;
+        let solver = Solver::new(work, settings)?;
+        Ok(DiffSolver {
+            user: problem,
+            p_user_pos,
+            p_diag_pos,
+            p_work: vals,
+            solver,
+            solution: None,
+        })
+    }
+
+    /// The problem (as given, with any updates).
+    pub fn problem(&self) -> &ProblemData {
+        &self.user
+    }
+
+    /// The forward solver.
+    pub fn solver(&self) -> &Solver {
+        &self.solver
+    }
+
+    /// Mutable solver settings (tolerances, limits) for later solves.
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        self.solver.settings_mut()
+    }
+
+    /// The last forward solution.
+    pub fn solution(&self) -> Option<&Solution> {
+        self.solution.as_ref()
+    }
+
+    /// Forward solve from a cold start.
+    pub fn solve(&mut self) -> Result<&Solution, DiffError> {
+        self.solve_from(Start::Cold)
+    }
+
+    /// Forward solve from `start` (operator splitting; the interior-point
+    /// method checks and ignores it).
+    pub fn solve_from(&mut self, start: Start<'_>) -> Result<&Solution, DiffError> {
+        let sol = self.solver.solve_from(start)?;
+        Ok(self.solution.insert(sol))
+    }
+
+    /// Replaces `c` (invalidates the forward solution).
+    pub fn update_c(&mut self, c: &[f64]) -> Result<(), DiffError> {
+        self.solver.update_c(c)?;
+        self.user.c.copy_from_slice(c);
+        self.solution = None;
+        Ok(())
+    }
+
+    /// Replaces `b` (invalidates the forward solution).
+    pub fn update_b(&mut self, b: &[f64]) -> Result<(), DiffError> {
+        self.solver.update_b(b)?;
+        self.user.b.copy_from_slice(b);
+        self.solution = None;
+        Ok(())
+    }
+
+    /// Replaces the values of `A` in its storage order (same pattern).
+    pub fn update_a_values(&mut self, vals: &[f64]) -> Result<(), DiffError> {
+        self.solver.update_a_values(vals)?;
+        self.user.a.nzval.copy_from_slice(vals);
+        self.solution = None;
+        Ok(())
+    }
+
+    /// Replaces the stored values of `P` in its storage order (same
+    /// pattern; must stay positive semidefinite).
+    pub fn update_p_values(&mut self, vals: &[f64]) -> Result<(), DiffError> {
+        check_vec(vals, self.user.p.nnz(), "P values")?;
+        let mut work = self.p_work.clone();
+        for (&pos, &v) in self.p_user_pos.iter().zip(vals) {
+            work[pos] = v;
+        }
+        self.solver.update_p_values(&work)?;
+        self.p_work = work;
+        self.user.p.nzval.copy_from_slice(vals);
+        self.solution = None;
+        Ok(())
+    }
+
+    /// The forward solution, if it can be differentiated.
+    pub(crate) fn solved(&self) -> Result<&Solution, DiffError> {
+        let sol = self.solution.as_ref().ok_or(DiffError::NoSolution)?;
+        if sol.status.is_solved() {
+            Ok(sol)
+        } else {
+            Err(DiffError::ForwardNotSolved { status: sol.status })
+        }
+    }
+
+    /// Gradient of a loss with gradient `loss` at the forward solution, by
+    /// `mode`.
+    pub fn backward(&self, mode: Mode, loss: &LossGrad) -> Result<Backward, DiffError> {
+        let t0 = Instant::now();
+        let sol = self.solved()?;
+        loss.check(self.user.n(), self.user.m())?;
+        let (grad, envelope, solves) = match mode {
+            Mode::Implicit(s) => {
+                check_tau_rho(None, s.rho)?;
+                let g = implicit::adjoint(&self.user, sol, loss, s)?;
+                (g, None, Vec::new())
+            }
+            Mode::Lpgd(s) => {
+                let (g, env, solves) = lpgd::backward(self, sol, loss, s)?;
+                (g, Some(env), solves)
+            }
+        };
+        Ok(Backward {
+            grad,
+            info: BackwardInfo {
+                time_s: t0.elapsed().as_secs_f64(),
+                envelope,
+                solves,
+            },
+        })
+    }
+
+    /// Change of the solution along the data direction `dir`, by `mode`
+    /// (forward mode: implicit Jacobian-vector product, or LPGD's finite
+    /// difference of solutions, paper C.4 eq. 90).
+    pub fn jvp(&self, mode: Mode, dir: &ParamGrad) -> Result<Forward, DiffError> {
+        let t0 = Instant::now();
+        let sol = self.solved()?;
+        dir.check(&self.user)?;
+        let (tangent, solves) = match mode {
+            Mode::Implicit(s) => {
+                check_tau_rho(None, s.rho)?;
+                (implicit::jvp(&self.user, sol, dir, s)?, Vec::new())
+            }
+            Mode::Lpgd(s) => lpgd::jvp(self, sol, dir, s)?,
+        };
+        Ok(Forward {
+            tangent,
+            time_s: t0.elapsed().as_secs_f64(),
+            solves,
+        })
+    }
+
+    /// Solves the problem with data `w + t·Δw`, augmented by
+    /// `ρ/2‖x − x*‖²` (`P + ρI`, `c − ρx*`), warm-started from the forward
+    /// solution, on a clone of the forward solver. Blocks of `Δw` that are
+    /// `None` are not changed (no refactorization for them).
+    pub(crate) fn perturbed_solve(
+        &self,
+        sol: &Solution,
+        rho: f64,
+        t: f64,
+        dir: &Direction<'_>,
+    ) -> Result<Solution, DiffError> {
+        let mut solver = self.solver.clone();
+        let (n, m) = (self.user.n(), self.user.m());
+        if rho > 0.0 || dir.p.is_some() {
+            let mut vals = self.p_work.clone();
+            if let Some(dp) = dir.p {
+                for (&pos, &d) in self.p_user_pos.iter().zip(dp) {
+                    vals[pos] += t * d;
+                }
+            }
+            for &pos in &self.p_diag_pos {
+                vals[pos] += rho;
+            }
+            solver.update_p_values(&vals)?;
+        }
+        if let Some(da) = dir.a {
+            let vals: Vec<f64> = self
+                .user
+                .a
+                .nzval
+                .iter()
+                .zip(da)
+                .map(|(a, d)| a + t * d)
+                .collect();
+            solver.update_a_values(&vals)?;
+        }
+        let mut c = self.user.c.clone();
+        if let Some(dc) = dir.c {
+            for j in 0..n {
+                c[j] += t * dc[j];
+            }
+        }
+        if rho > 0.0 {
+            for j in 0..n {
+                c[j] -= rho * sol.x[j];
+            }
+        }
+        solver.update_c(&c)?;
+        if let Some(db) = dir.b {
+            let b: Vec<f64> = (0..m).map(|i| self.user.b[i] + t * db[i]).collect();
+            solver.update_b(&b)?;
+        }
+        Ok(solver.solve_from(Start::Point {
+            x: &sol.x,
+            y: &sol.y,
+            s: &sol.s,
+        })?)
+    }
+}
+
+/// A direction in data space with optional blocks.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Direction<'a> {
+    pub p: Option<&'a [f64]>,
+    pub c: Option<&'a [f64]>,
+    pub a: Option<&'a [f64]>,
+    pub b: Option<&'a [f64]>,
+}
+
+/// `P` with every diagonal entry in its pattern: the new matrix, the
+/// position of each original entry in it, and the position of each
+/// diagonal entry.
+fn with_full_diagonal(p: &CscMatrix) -> (CscMatrix, Vec<usize>, Vec<usize>) {
+    let n = p.n;
+    let mut colptr = vec![0usize; n + 1];
+    let mut rowval = Vec::with_capacity(p.nnz() + n);
+    let mut nzval = Vec::with_capacity(p.nnz() + n);
+    let mut user_pos = Vec::with_capacity(p.nnz());
+    let mut diag_pos = vec![0usize; n];
+    for j in 0..n {
+        let (lo, hi) = (p.colptr[j], p.colptr[j + 1]);
+        let mut has_diag = false;
+        for k in lo..hi {
+            let i = p.rowval[k];
+            if i == j {
+                has_diag = true;
+                diag_pos[j] = rowval.len();
+            }
+            user_pos.push(rowval.len());
+            rowval.push(i);
+            nzval.push(p.nzval[k]);
+        }
+        if !has_diag {
+            // Rows are increasing and the matrix is upper triangular, so the
+            // diagonal goes last.
+            diag_pos[j] = rowval.len();
+            rowval.push(j);
+            nzval.push(0.0);
+        }
+        colptr[j + 1] = rowval.len();
+    }
+    (
+        CscMatrix {
+            m: n,
+            n,
+            colptr,
+            rowval,
+            nzval,
+        },
+        user_pos,
+        diag_pos,
+    )
+}

@@ -1,0 +1,271 @@
+//! Lagrangian proximal gradient descent (paper §3.4–3.6, C.3, C.4).
+//!
+//! With a loss gradient `(dx, dy, ds)` at `z* = (x*, y*, s*)`, the
+//! linearized loss enters the saddle problem as `τ(dxᵀx + dyᵀy + dsᵀs)`
+//! (C.3, eq. 79–82). On the feasible set `s = b − Ax`, so the perturbed
+//! problem is again in standard form:
+//!
+//! ```text
+//! c ← c + σ·τ·(dx − Aᵀds),   b ← b − σ·τ·dy        (σ = +1 lower, −1 upper)
+//! ```
+//!
+//! and its saddle point has `y = y' − σ·τ·ds`, `y'` the standard-form dual
+//! (the cone multiplier of `s` is `y + σ·τ·ds`). With the augmentation of
+//! §3.6 the perturbed problems are solved with `P + ρI` and `c − ρx*`
+//! (the augmented Lagrangian `L + ρ/2‖x − x*‖²` has the same solution at
+//! `w` and a smoother envelope). The gradients are finite differences of
+//! `∇_w L` ([`crate::lagrangian`]) — eq. 16 and 22:
+//!
+//! ```text
+//! lower:    (∇_w L(z₊) − ∇_w L(z*)) / τ
+//! upper:    (∇_w L(z*) − ∇_w L(z₋)) / τ
+//! average:  (∇_w L(z₊) − ∇_w L(z₋)) / 2τ
+//! ```
+//!
+//! For `τ → 0` (and `ρ = 0`) they converge to the true gradient
+//! (Theorem 3.1; the average to second order). Forward mode (C.4, eq. 90)
+//! is the corresponding difference of solutions along a data direction.
+//!
+//! **Failures.** A perturbed problem can be infeasible or unbounded for
+//! large `τ` (only `b` changes feasibility; only `c` boundedness). The
+//! average envelope then falls back to the one-sided envelope of the solve
+//! that succeeded when [`Fallback::OneSided`] is set (the default; the
+//! envelope actually used is reported); otherwise, and when no side
+//! succeeds, a [`DiffError::PerturbedNotSolved`] names the failed side —
+//! never a NaN gradient.
+
+use crate::error::{check_tau_rho, DiffError, Side};
+use crate::lagrangian;
+use crate::layer::{DiffSolver, Direction};
+use crate::params::{LossGrad, ParamGrad, Tangent};
+use lpgd_solver::{Solution, Status};
+
+/// Which Lagrange–Moreau envelope's gradient LPGD returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// `ℓ_τ`, perturbation towards lower loss (`+τ`).
+    Lower,
+    /// `ℓ^τ`, perturbation towards higher loss (`−τ`).
+    Upper,
+    /// The mean of both (two solves, run in parallel).
+    Average,
+}
+
+impl Envelope {
+    /// The name used on the command line (`lower`, `upper`, `average`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Envelope::Lower => "lower",
+            Envelope::Upper => "upper",
+            Envelope::Average => "average",
+        }
+    }
+}
+
+/// What the average envelope does when one of its two solves fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fallback {
+    /// Return the other side's one-sided envelope gradient.
+    #[default]
+    OneSided,
+    /// Return the error.
+    Error,
+}
+
+/// LPGD settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LpgdSettings {
+    /// Step `τ > 0` of the perturbation.
+    pub tau: f64,
+    /// Augmentation strength `ρ ≥ 0`.
+    pub rho: f64,
+    /// Envelope.
+    pub envelope: Envelope,
+    /// Behaviour of the average envelope when one side fails.
+    pub fallback: Fallback,
+}
+
+impl Default for LpgdSettings {
+    fn default() -> Self {
+        LpgdSettings {
+            tau: 1e-3,
+            rho: 0.0,
+            envelope: Envelope::Average,
+            fallback: Fallback::OneSided,
+        }
+    }
+}
+
+/// One perturbed solve's outcome: `(x, saddle y, s)`, status, iterations.
+struct Perturbed {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    s: Vec<f64>,
+    status: Status,
+    iterations: u32,
+}
+
+fn run_side(
+    layer: &DiffSolver,
+    sol: &Solution,
+    s: LpgdSettings,
+    side: Side,
+    dir: &Direction<'_>,
+    ds: Option<&[f64]>,
+) -> Result<Perturbed, DiffError> {
+    let sigma = match side {
+        Side::Plus => 1.0,
+        Side::Minus => -1.0,
+    };
+    let t = sigma * s.tau;
+    let p = layer.perturbed_solve(sol, s.rho, t, dir)?;
+    if !p.status.is_solved() {
+        return Err(DiffError::PerturbedNotSolved {
+            side,
+            tau: s.tau,
+            status: p.status,
+        });
+    }
+    let mut y = p.y;
+    if let Some(ds) = ds {
+        for (yi, d) in y.iter_mut().zip(ds) {
+            *yi -= t * d;
+        }
+    }
+    Ok(Perturbed {
+        x: p.x,
+        y,
+        s: p.s,
+        status: p.status,
+        iterations: p.iterations,
+    })
+}
+
+/// The perturbed solves of an envelope.
+enum Sides {
+    Plus(Perturbed),
+    Minus(Perturbed),
+    Both(Perturbed, Perturbed),
+}
+
+impl Sides {
+    /// The envelope these solves give.
+    fn envelope(&self) -> Envelope {
+        match self {
+            Sides::Plus(_) => Envelope::Lower,
+            Sides::Minus(_) => Envelope::Upper,
+            Sides::Both(..) => Envelope::Average,
+        }
+    }
+
+    /// `(side, status, iterations)` of each solve.
+    fn record(&self) -> Vec<(Side, Status, u32)> {
+        let one = |side, p: &Perturbed| (side, p.status, p.iterations);
+        match self {
+            Sides::Plus(p) => vec![one(Side::Plus, p)],
+            Sides::Minus(q) => vec![one(Side::Minus, q)],
+            Sides::Both(p, q) => vec![one(Side::Plus, p), one(Side::Minus, q)],
+        }
+    }
+}
+
+/// Runs the solves an envelope needs (both in parallel for the average)
+/// and applies the fallback.
+fn run_envelope(
+    layer: &DiffSolver,
+    sol: &Solution,
+    s: LpgdSettings,
+    dir: &Direction<'_>,
+    ds: Option<&[f64]>,
+) -> Result<Sides, DiffError> {
+    check_tau_rho(Some(s.tau), s.rho)?;
+    match s.envelope {
+        Envelope::Lower => Ok(Sides::Plus(run_side(layer, sol, s, Side::Plus, dir, ds)?)),
+        Envelope::Upper => Ok(Sides::Minus(run_side(layer, sol, s, Side::Minus, dir, ds)?)),
+        Envelope::Average => {
+            let (plus, minus) = rayon::join(
+                || run_side(layer, sol, s, Side::Plus, dir, ds),
+                || run_side(layer, sol, s, Side::Minus, dir, ds),
+            );
+            match (plus, minus, s.fallback) {
+                (Ok(p), Ok(m), _) => Ok(Sides::Both(p, m)),
+                (Ok(p), Err(_), Fallback::OneSided) => Ok(Sides::Plus(p)),
+                (Err(_), Ok(m), Fallback::OneSided) => Ok(Sides::Minus(m)),
+                (Err(e), _, _) | (_, Err(e), _) => Err(e),
+            }
+        }
+    }
+}
+
+/// LPGD backward pass: the gradient of the chosen envelope of the
+/// linearized loss.
+pub(crate) fn backward(
+    layer: &DiffSolver,
+    sol: &Solution,
+    loss: &LossGrad,
+    s: LpgdSettings,
+) -> Result<(ParamGrad, Envelope, Vec<(Side, Status, u32)>), DiffError> {
+    let prob = layer.problem();
+    let n = prob.n();
+    // Perturbation direction of the data: Δc = dx − Aᵀds, Δb = −dy.
+    let mut dc = loss.dx.clone().unwrap_or_else(|| vec![0.0; n]);
+    if let Some(ds) = &loss.ds {
+        prob.a.gemv_t(&mut dc, ds, -1.0, 1.0);
+    }
+    let db: Option<Vec<f64>> = loss.dy.as_ref().map(|dy| dy.iter().map(|v| -v).collect());
+    let dir = Direction {
+        c: Some(&dc),
+        b: db.as_deref(),
+        ..Default::default()
+    };
+    let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref())?;
+    let star = (&sol.x[..], &sol.y[..]);
+    let grad = match &sides {
+        Sides::Both(p, q) => lagrangian::difference(prob, (&p.x, &p.y), (&q.x, &q.y), 0.5 / s.tau),
+        Sides::Plus(p) => lagrangian::difference(prob, (&p.x, &p.y), star, 1.0 / s.tau),
+        Sides::Minus(q) => lagrangian::difference(prob, star, (&q.x, &q.y), 1.0 / s.tau),
+    };
+    Ok((grad, sides.envelope(), sides.record()))
+}
+
+/// Forward-mode LPGD: `(z*(w + τΔw) − z*(w))/τ` (lower, right-sided),
+/// `(z*(w) − z*(w − τΔw))/τ` (upper, left-sided) or the central
+/// difference (average), with the same augmentation.
+pub(crate) fn jvp(
+    layer: &DiffSolver,
+    sol: &Solution,
+    dir: &ParamGrad,
+    s: LpgdSettings,
+) -> Result<(Tangent, Vec<(Side, Status, u32)>), DiffError> {
+    let nz = |v: &Vec<f64>| v.iter().any(|&x| x != 0.0);
+    let d = Direction {
+        p: nz(&dir.p).then_some(&dir.p[..]),
+        c: Some(&dir.c),
+        a: nz(&dir.a).then_some(&dir.a[..]),
+        b: nz(&dir.b).then_some(&dir.b[..]),
+    };
+    let sides = run_envelope(
+        layer,
+        sol,
+        LpgdSettings {
+            fallback: Fallback::Error,
+            ..s
+        },
+        &d,
+        None,
+    )?;
+    let diff = |a: &[f64], b: &[f64], scale: f64| -> Vec<f64> {
+        a.iter().zip(b).map(|(u, v)| scale * (u - v)).collect()
+    };
+    let (hi, lo, scale) = match &sides {
+        Sides::Both(p, q) => ((&p.x, &p.y, &p.s), (&q.x, &q.y, &q.s), 0.5 / s.tau),
+        Sides::Plus(p) => ((&p.x, &p.y, &p.s), (&sol.x, &sol.y, &sol.s), 1.0 / s.tau),
+        Sides::Minus(q) => ((&sol.x, &sol.y, &sol.s), (&q.x, &q.y, &q.s), 1.0 / s.tau),
+    };
+    let tangent = Tangent {
+        dx: diff(hi.0, lo.0, scale),
+        dy: diff(hi.1, lo.1, scale),
+        ds: diff(hi.2, lo.2, scale),
+    };
+    Ok((tangent, sides.record()))
+}
