@@ -83,10 +83,17 @@ pub struct DerivativeSystem {
 }
 
 impl DerivativeSystem {
-    /// Assembles and factors `J` for `prob` at the solution `sol`.
+    /// Assembles and factors `J` for `prob` at the solution `sol`
+    /// (`v = y − s`).
     pub fn new(prob: &ProblemData, sol: &Solution, rho: f64) -> Result<Self, DiffError> {
-        let (n, m) = (prob.n(), prob.m());
         let v: Vec<f64> = sol.y.iter().zip(&sol.s).map(|(y, s)| y - s).collect();
+        Self::at(prob, &v, rho)
+    }
+
+    /// Assembles and factors `J` at the point with dual-slack combination
+    /// `v` (`J` does not depend on `u`).
+    pub fn at(prob: &ProblemData, v: &[f64], rho: f64) -> Result<Self, DiffError> {
+        let (n, m) = (prob.n(), prob.m());
         let mut blocks = Vec::with_capacity(prob.cones.len());
         let mut block_of = vec![0usize; m];
         let mut off = 0;
@@ -193,7 +200,7 @@ impl DerivativeSystem {
     }
 
     /// Solves `J x = rhs` (or `Jᵀ x = rhs`) with iterative refinement.
-    fn solve(&self, rhs: &[f64], transpose: bool) -> Result<Vec<f64>, DiffError> {
+    pub(crate) fn solve(&self, rhs: &[f64], transpose: bool) -> Result<Vec<f64>, DiffError> {
         let dim = self.n + self.m;
         let mut x = rhs.to_vec();
         self.lu_solve(&mut x, transpose);

@@ -7,6 +7,7 @@ use crate::error::{check_tau_rho, check_vec, DiffError, Side};
 use crate::implicit::{self, ImplicitSettings};
 use crate::lpgd::{self, LpgdSettings};
 use crate::params::{LossGrad, ParamGrad, Tangent};
+use crate::refine::refine;
 use lpgd_solver::{CscMatrix, ProblemData, Settings, Solution, Solver, Start, Status};
 use std::time::Instant;
 
@@ -93,6 +94,8 @@ pub struct DiffSolver {
     p_work: Vec<f64>,
     solver: Solver,
     solution: Option<Solution>,
+    /// Newton refinement steps after every solve (0: none).
+    refine_steps: usize,
 }
 
 impl DiffSolver {
@@ -111,7 +114,25 @@ impl DiffSolver {
             p_work: vals,
             solver,
             solution: None,
+            refine_steps: 0,
         })
+    }
+
+    /// Refines every (almost) solved point — the forward solution and the
+    /// perturbed solutions of LPGD — by up to `steps` Newton steps on the
+    /// optimality conditions ([`crate::refine`]); `0` turns refinement off
+    /// (the default). Worth it when derivatives must be accurate beyond the
+    /// solver's tolerance (small `τ`, nonlinear cones).
+    pub fn set_refinement(&mut self, steps: usize) {
+        self.refine_steps = steps;
+    }
+
+    /// Applies the configured refinement to a solution of `prob`.
+    fn refined(&self, prob: &ProblemData, mut sol: Solution) -> Result<Solution, DiffError> {
+        if self.refine_steps > 0 && sol.status.is_solved() {
+            refine(prob, &mut sol, self.refine_steps)?;
+        }
+        Ok(sol)
     }
 
     /// The problem (as given, with any updates).
@@ -143,6 +164,7 @@ impl DiffSolver {
     /// method checks and ignores it).
     pub fn solve_from(&mut self, start: Start<'_>) -> Result<&Solution, DiffError> {
         let sol = self.solver.solve_from(start)?;
+        let sol = self.refined(self.solver.problem(), sol)?;
         Ok(self.solution.insert(sol))
     }
 
@@ -295,11 +317,12 @@ impl DiffSolver {
             let b: Vec<f64> = (0..m).map(|i| self.user.b[i] + t * db[i]).collect();
             solver.update_b(&b)?;
         }
-        Ok(solver.solve_from(Start::Point {
+        let out = solver.solve_from(Start::Point {
             x: &sol.x,
             y: &sol.y,
             s: &sol.s,
-        })?)
+        })?;
+        self.refined(solver.problem(), out)
     }
 }
 

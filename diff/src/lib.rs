@@ -44,9 +44,11 @@ pub mod lagrangian;
 pub mod layer;
 pub mod lpgd;
 pub mod params;
+pub mod refine;
 
 pub use error::{DiffError, Side};
 pub use implicit::{DerivativeSystem, ImplicitSettings};
 pub use layer::{Backward, BackwardInfo, DiffSolver, Forward, Mode};
 pub use lpgd::{Envelope, Fallback, LpgdSettings};
 pub use params::{LossGrad, ParamGrad, Tangent};
+pub use refine::{refine, RefineInfo};
