@@ -58,7 +58,11 @@ fn residual(prob: &ProblemData, u: &[f64], v: &[f64], py: &mut [f64], f: &mut [f
 /// early once `‖F‖∞` stops decreasing by at least half or reaches
 /// rounding level). Fails only if `sol` has the wrong dimensions or is not
 /// finite; a singular Jacobian ends the refinement with the point so far.
-pub fn refine(prob: &ProblemData, sol: &mut Solution, max_steps: usize) -> Result<RefineInfo, DiffError> {
+pub fn refine(
+    prob: &ProblemData,
+    sol: &mut Solution,
+    max_steps: usize,
+) -> Result<RefineInfo, DiffError> {
     let (n, m) = (prob.n(), prob.m());
     crate::error::check_vec(&sol.x, n, "x")?;
     crate::error::check_vec(&sol.y, m, "y")?;

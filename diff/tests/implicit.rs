@@ -66,17 +66,26 @@ fn projection_derivative_is_the_cone_jacobian() {
             let mut a = CscMatrix::identity(d);
             a.nzval.iter_mut().for_each(|v| *v = -1.0);
             let c = z.iter().map(|v| -v).collect();
-            let prob = ProblemData::new(Some(CscMatrix::identity(d)), c, a, vec![0.0; d], vec![cone])
-                .unwrap();
+            let prob =
+                ProblemData::new(Some(CscMatrix::identity(d)), c, a, vec![0.0; d], vec![cone])
+                    .unwrap();
             let mut layer = DiffSolver::new(prob, tight()).unwrap();
             let sol = layer.solve().unwrap().clone();
             let mut px = vec![0.0; d];
             project(&cone, &z, &mut px);
-            let x_err = sol.x.iter().zip(&px).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let x_err = sol
+                .x
+                .iter()
+                .zip(&px)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
             assert!(x_err < 1e-5, "{cone:?}: forward solution off by {x_err:e}");
             // ∂x*/∂c = −DΠ_K(z), symmetric.
             let gx = rng.vec(d);
-            let grad = layer.backward(IMPLICIT, &LossGrad::on_x(gx.clone())).unwrap().grad;
+            let grad = layer
+                .backward(IMPLICIT, &LossGrad::on_x(gx.clone()))
+                .unwrap()
+                .grad;
             let mut dp = vec![0.0; d];
             project_jvp(&cone, &z, &gx, &mut dp);
             for (g, e) in grad.c.iter().zip(&dp) {
@@ -114,7 +123,14 @@ fn random_lp(rng: &mut Rng, n: usize, m: usize) -> ProblemData {
     for bi in b.iter_mut().take(m) {
         *bi = 0.5 + rng.uniform();
     }
-    ProblemData::new(None, rng.vec(n), a, b, vec![SupportedCone::Nonnegative(rows)]).unwrap()
+    ProblemData::new(
+        None,
+        rng.vec(n),
+        a,
+        b,
+        vec![SupportedCone::Nonnegative(rows)],
+    )
+    .unwrap()
 }
 
 #[test]
@@ -132,8 +148,16 @@ fn socp_matches_finite_differences() {
             SupportedCone::SecondOrder(3),
             SupportedCone::Nonnegative(3),
         ];
-        assert_fd("SOCP, quadratic objective", &planted_conic(&mut Rng(300 + seed), 6, cones.clone(), 1.0), seed);
-        assert_fd("SOCP, linear objective", &planted_conic(&mut Rng(310 + seed), 6, cones, -1.0), seed);
+        assert_fd(
+            "SOCP, quadratic objective",
+            &planted_conic(&mut Rng(300 + seed), 6, cones.clone(), 1.0),
+            seed,
+        );
+        assert_fd(
+            "SOCP, linear objective",
+            &planted_conic(&mut Rng(310 + seed), 6, cones, -1.0),
+            seed,
+        );
     }
 }
 
@@ -146,7 +170,11 @@ fn exponential_cone_matches_finite_differences() {
             SupportedCone::Exponential,
             SupportedCone::Nonnegative(2),
         ];
-        assert_fd("exponential cone", &planted_conic(&mut Rng(400 + seed), 6, cones, 1.0), seed);
+        assert_fd(
+            "exponential cone",
+            &planted_conic(&mut Rng(400 + seed), 6, cones, 1.0),
+            seed,
+        );
     }
 }
 
@@ -158,7 +186,11 @@ fn power_cone_matches_finite_differences() {
             SupportedCone::Power(0.7),
             SupportedCone::SecondOrder(3),
         ];
-        assert_fd("power cone", &planted_conic(&mut Rng(500 + seed), 6, cones, 1.0), seed);
+        assert_fd(
+            "power cone",
+            &planted_conic(&mut Rng(500 + seed), 6, cones, 1.0),
+            seed,
+        );
     }
 }
 
@@ -192,14 +224,24 @@ fn p_gradient_is_per_stored_entry() {
 fn singular_jacobian_is_an_error() {
     // minimize x subject to x ≥ 0 twice.
     let a = CscMatrix::from_triplets(2, 1, &[0, 1], &[0, 0], &[-1.0, -1.0]).unwrap();
-    let prob = ProblemData::new(None, vec![1.0], a, vec![0.0, 0.0], vec![SupportedCone::Nonnegative(2)])
-        .unwrap();
+    let prob = ProblemData::new(
+        None,
+        vec![1.0],
+        a,
+        vec![0.0, 0.0],
+        vec![SupportedCone::Nonnegative(2)],
+    )
+    .unwrap();
     let mut layer = DiffSolver::new(prob, tight()).unwrap();
     layer.solve().unwrap();
     let r = layer.backward(IMPLICIT, &LossGrad::on_x(vec![1.0]));
     match r {
         Err(DiffError::Singular(_)) => {}
-        Ok(g) => assert!(g.grad.norm().is_finite(), "a gradient must be finite: {:?}", g.grad),
+        Ok(g) => assert!(
+            g.grad.norm().is_finite(),
+            "a gradient must be finite: {:?}",
+            g.grad
+        ),
         Err(e) => panic!("unexpected error {e}"),
     }
 }

@@ -144,7 +144,13 @@ pub fn random_loss(rng: &mut Rng, n: usize, m: usize) -> LossGrad {
 
 /// `ℓ(z) = gₓᵀx + gᵧᵀy + gₛᵀs` at the solution of `prob` with data
 /// `w + t·dir`.
-pub fn loss_at(prob: &ProblemData, dir: &ParamGrad, t: f64, g: &LossGrad, settings: &Settings) -> f64 {
+pub fn loss_at(
+    prob: &ProblemData,
+    dir: &ParamGrad,
+    t: f64,
+    g: &LossGrad,
+    settings: &Settings,
+) -> f64 {
     let mut q = prob.clone();
     for (v, d) in q.p.nzval.iter_mut().zip(&dir.p) {
         *v += t * d;
@@ -163,19 +169,32 @@ pub fn loss_at(prob: &ProblemData, dir: &ParamGrad, t: f64, g: &LossGrad, settin
     let sol = layer.solve().unwrap();
     assert!(sol.status.is_solved(), "FD solve: {}", sol.status);
     let dot = |u: &Option<Vec<f64>>, v: &[f64]| {
-        u.as_ref().map_or(0.0, |u| u.iter().zip(v).map(|(a, b)| a * b).sum::<f64>())
+        u.as_ref()
+            .map_or(0.0, |u| u.iter().zip(v).map(|(a, b)| a * b).sum::<f64>())
     };
     dot(&g.dx, &sol.x) + dot(&g.dy, &sol.y) + dot(&g.ds, &sol.s)
 }
 
 /// Central difference `(ℓ(w + h·dir) − ℓ(w − h·dir)) / 2h`.
-pub fn central_difference(prob: &ProblemData, dir: &ParamGrad, h: f64, g: &LossGrad, settings: &Settings) -> f64 {
+pub fn central_difference(
+    prob: &ProblemData,
+    dir: &ParamGrad,
+    h: f64,
+    g: &LossGrad,
+    settings: &Settings,
+) -> f64 {
     (loss_at(prob, dir, h, g, settings) - loss_at(prob, dir, -h, g, settings)) / (2.0 * h)
 }
 
 /// Richardson-extrapolated central difference, `(4·D(h) − D(2h)) / 3`:
 /// error `O(h⁴)` plus the solver's error amplified by about `1.5/h`.
-pub fn richardson(prob: &ProblemData, dir: &ParamGrad, h: f64, g: &LossGrad, settings: &Settings) -> f64 {
+pub fn richardson(
+    prob: &ProblemData,
+    dir: &ParamGrad,
+    h: f64,
+    g: &LossGrad,
+    settings: &Settings,
+) -> f64 {
     let d1 = central_difference(prob, dir, h, g, settings);
     let d2 = central_difference(prob, dir, 2.0 * h, g, settings);
     (4.0 * d1 - d2) / 3.0
@@ -220,7 +239,10 @@ pub fn complementary_pair(rng: &mut Rng, cone: &SupportedCone) -> (Vec<f64>, Vec
             // s = (x, y, x^α y^(1−α)), y* = λ(α z/x, (1 − α) z/y, −1).
             let (x, yv, l) = (pos(rng), pos(rng), pos(rng));
             let z = x.powf(*alpha) * yv.powf(1.0 - alpha);
-            (vec![x, yv, z], vec![l * alpha * z / x, l * (1.0 - alpha) * z / yv, -l])
+            (
+                vec![x, yv, z],
+                vec![l * alpha * z / x, l * (1.0 - alpha) * z / yv, -l],
+            )
         }
         other => panic!("no planted pair for {other:?}"),
     }
@@ -229,7 +251,12 @@ pub fn complementary_pair(rng: &mut Rng, cone: &SupportedCone) -> (Vec<f64>, Vec
 /// A problem with the planted solution `(x, y, s)`: dense random `A`
 /// (`m × n`), `P = MᵀM/n + shift·I` (`None` for `shift < 0`), a
 /// complementary pair per cone.
-pub fn planted_conic(rng: &mut Rng, n: usize, cones: Vec<SupportedCone>, shift: f64) -> ProblemData {
+pub fn planted_conic(
+    rng: &mut Rng,
+    n: usize,
+    cones: Vec<SupportedCone>,
+    shift: f64,
+) -> ProblemData {
     let m: usize = cones.iter().map(|c| c.dim()).sum();
     let a = dense_csc(m, n, &rng.vec(m * n));
     let p = (shift >= 0.0).then(|| random_spd(rng, n, shift));
