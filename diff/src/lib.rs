@@ -17,6 +17,10 @@
 //!   loss, from warm-started re-solves at `c ± τ∇ℓ` with the augmentation
 //!   `P + ρI`, `c − ρx*` ([`lpgd`]); and its forward-mode counterpart.
 //!
+//! * [`oracle`] — LPGD for black-box solvers of linear programs over
+//!   arbitrary sets ([`oracle::LinearOracle`]): shortest paths on a grid
+//!   (Dijkstra), top-k selection and ranking (sorting).
+//!
 //! The Lagrangian is `L = ½xᵀPx + cᵀx + yᵀ(Ax + s − b)` ([`lagrangian`]);
 //! gradients are reported on the stored patterns of `P` (upper triangle)
 //! and `A` ([`ParamGrad`]).
@@ -43,6 +47,7 @@ pub mod implicit;
 pub mod lagrangian;
 pub mod layer;
 pub mod lpgd;
+pub mod oracle;
 pub mod params;
 pub mod refine;
 
