@@ -88,6 +88,9 @@ pub enum DiffError {
     /// LPGD may help).
     #[error("implicit differentiation failed: {0}")]
     Singular(String),
+    /// The mode does not support this request.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
     /// An oracle (black-box solver) failed.
     #[error("oracle failed: {0}")]
     Oracle(String),

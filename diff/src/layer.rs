@@ -20,6 +20,10 @@ pub enum Mode {
     /// Lagrangian proximal gradient descent: finite differences of
     /// Lagrangian gradients at warm-started re-solves (paper §3.5–3.6).
     Lpgd(LpgdSettings),
+    /// Lagrangian mirror descent (paper C.2, eq. 67–69): as LPGD, with the
+    /// perturbed problem measured by the Bregman divergence of the
+    /// Lagrangian. Backward mode only; losses on `x` and `s`.
+    Lmd(LpgdSettings),
 }
 
 /// What a backward pass returns besides the gradient.
@@ -233,6 +237,10 @@ impl DiffSolver {
                 let (g, env, solves) = lpgd::backward(self, sol, loss, s)?;
                 (g, Some(env), solves)
             }
+            Mode::Lmd(s) => {
+                let (g, env, solves) = lpgd::lmd_backward(self, sol, loss, s)?;
+                (g, Some(env), solves)
+            }
         };
         Ok(Backward {
             grad,
@@ -257,6 +265,11 @@ impl DiffSolver {
                 (implicit::jvp(&self.user, sol, dir, s)?, Vec::new())
             }
             Mode::Lpgd(s) => lpgd::jvp(self, sol, dir, s)?,
+            Mode::Lmd(_) => {
+                return Err(DiffError::Unsupported(
+                    "Lagrangian mirror descent has no forward mode; use Mode::Lpgd",
+                ))
+            }
         };
         Ok(Forward {
             tangent,
@@ -307,6 +320,11 @@ impl DiffSolver {
                 c[j] += t * dc[j];
             }
         }
+        if let Some(shift) = dir.c_shift {
+            for j in 0..n {
+                c[j] += shift[j];
+            }
+        }
         if rho > 0.0 {
             for j in 0..n {
                 c[j] -= rho * sol.x[j];
@@ -329,6 +347,8 @@ impl DiffSolver {
 /// A direction in data space with optional blocks.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Direction<'a> {
+    /// Added to `c` unscaled (Lagrangian mirror descent's linear term).
+    pub c_shift: Option<&'a [f64]>,
     pub p: Option<&'a [f64]>,
     pub c: Option<&'a [f64]>,
     pub a: Option<&'a [f64]>,

@@ -112,6 +112,7 @@ fn run_side(
     side: Side,
     dir: &Direction<'_>,
     ds: Option<&[f64]>,
+    y_shift: Option<&[f64]>,
 ) -> Result<Perturbed, DiffError> {
     let sigma = match side {
         Side::Plus => 1.0,
@@ -130,6 +131,11 @@ fn run_side(
     if let Some(ds) = ds {
         for (yi, d) in y.iter_mut().zip(ds) {
             *yi -= t * d;
+        }
+    }
+    if let Some(shift) = y_shift {
+        for (yi, d) in y.iter_mut().zip(shift) {
+            *yi += d;
         }
     }
     Ok(Perturbed {
@@ -177,15 +183,32 @@ fn run_envelope(
     s: LpgdSettings,
     dir: &Direction<'_>,
     ds: Option<&[f64]>,
+    y_shift: Option<&[f64]>,
 ) -> Result<Sides, DiffError> {
     check_tau_rho(Some(s.tau), s.rho)?;
     match s.envelope {
-        Envelope::Lower => Ok(Sides::Plus(run_side(layer, sol, s, Side::Plus, dir, ds)?)),
-        Envelope::Upper => Ok(Sides::Minus(run_side(layer, sol, s, Side::Minus, dir, ds)?)),
+        Envelope::Lower => Ok(Sides::Plus(run_side(
+            layer,
+            sol,
+            s,
+            Side::Plus,
+            dir,
+            ds,
+            y_shift,
+        )?)),
+        Envelope::Upper => Ok(Sides::Minus(run_side(
+            layer,
+            sol,
+            s,
+            Side::Minus,
+            dir,
+            ds,
+            y_shift,
+        )?)),
         Envelope::Average => {
             let (plus, minus) = rayon::join(
-                || run_side(layer, sol, s, Side::Plus, dir, ds),
-                || run_side(layer, sol, s, Side::Minus, dir, ds),
+                || run_side(layer, sol, s, Side::Plus, dir, ds, y_shift),
+                || run_side(layer, sol, s, Side::Minus, dir, ds, y_shift),
             );
             match (plus, minus, s.fallback) {
                 (Ok(p), Ok(m), _) => Ok(Sides::Both(p, m)),
@@ -218,14 +241,76 @@ pub(crate) fn backward(
         b: db.as_deref(),
         ..Default::default()
     };
-    let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref())?;
+    let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref(), None)?;
+    Ok(envelope_gradient(layer, sol, s, sides))
+}
+
+/// `∇_w L` differences of the envelope's solves (eq. 16 and 22).
+fn envelope_gradient(
+    layer: &DiffSolver,
+    sol: &Solution,
+    s: LpgdSettings,
+    sides: Sides,
+) -> (ParamGrad, Envelope, Vec<(Side, Status, u32)>) {
+    let prob = layer.problem();
     let star = (&sol.x[..], &sol.y[..]);
     let grad = match &sides {
         Sides::Both(p, q) => lagrangian::difference(prob, (&p.x, &p.y), (&q.x, &q.y), 0.5 / s.tau),
         Sides::Plus(p) => lagrangian::difference(prob, (&p.x, &p.y), star, 1.0 / s.tau),
         Sides::Minus(q) => lagrangian::difference(prob, star, (&q.x, &q.y), 1.0 / s.tau),
     };
-    Ok((grad, sides.envelope(), sides.record()))
+    (grad, sides.envelope(), sides.record())
+}
+
+/// Lagrangian mirror descent (C.2): the perturbed problem of eq. 68–69,
+///
+/// ```text
+/// minimize L(x, s; w) − ⟨(x, s) − (x*, s*), ∇_{(x,s)} L(z*)⟩ + σ·τ·(dxᵀx + dsᵀs)
+/// ```
+///
+/// with `∇ₓL(z*) = Px* + c + Aᵀy*` (zero up to the solver's accuracy) and
+/// `∇ₛL(z*) = y*`. In standard form this is `c ← c − ∇ₓL(z*) + Aᵀy* +
+/// σ·τ·(dx − Aᵀds)` (so the cost becomes `−Px* + σ·τ·(dx − Aᵀds)`: a
+/// projection of `x*` in the metric of `P`), and the saddle point's `y` is
+/// the standard-form dual minus `σ·τ·ds` plus `y*`. The gradient is the
+/// envelope's difference of `∇_w L` as in LPGD, with the Bregman term's
+/// linear part held fixed. Without constraints `∇ₓL(z*) = 0` and this is
+/// LPGD (the paper's equivalence); in general the perturbed problem needs
+/// strong convexity (`P ≻ 0` or `ρ > 0`) to be bounded. Losses on `y` are
+/// not supported.
+pub(crate) fn lmd_backward(
+    layer: &DiffSolver,
+    sol: &Solution,
+    loss: &LossGrad,
+    s: LpgdSettings,
+) -> Result<(ParamGrad, Envelope, Vec<(Side, Status, u32)>), DiffError> {
+    if loss.dy.is_some() {
+        return Err(DiffError::Unsupported(
+            "Lagrangian mirror descent takes losses on x and s only",
+        ));
+    }
+    let prob = layer.problem();
+    let n = prob.n();
+    let mut dc = loss.dx.clone().unwrap_or_else(|| vec![0.0; n]);
+    if let Some(ds) = &loss.ds {
+        prob.a.gemv_t(&mut dc, ds, -1.0, 1.0);
+    }
+    // shift = Aᵀy* − (Px* + c + Aᵀy*).
+    let mut grad_x = prob.c.clone();
+    prob.p.symv_upper(&mut grad_x, &sol.x, 1.0, 1.0);
+    prob.a.gemv_t(&mut grad_x, &sol.y, 1.0, 1.0);
+    let mut shift = vec![0.0; n];
+    prob.a.gemv_t(&mut shift, &sol.y, 1.0, 0.0);
+    for (v, g) in shift.iter_mut().zip(&grad_x) {
+        *v -= g;
+    }
+    let dir = Direction {
+        c_shift: Some(&shift),
+        c: Some(&dc),
+        ..Default::default()
+    };
+    let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref(), Some(&sol.y))?;
+    Ok(envelope_gradient(layer, sol, s, sides))
 }
 
 /// Forward-mode LPGD: `(z*(w + τΔw) − z*(w))/τ` (lower, right-sided),
@@ -243,6 +328,7 @@ pub(crate) fn jvp(
         c: Some(&dir.c),
         a: nz(&dir.a).then_some(&dir.a[..]),
         b: nz(&dir.b).then_some(&dir.b[..]),
+        c_shift: None,
     };
     let sides = run_envelope(
         layer,
@@ -252,6 +338,7 @@ pub(crate) fn jvp(
             ..s
         },
         &d,
+        None,
         None,
     )?;
     let diff = |a: &[f64], b: &[f64], scale: f64| -> Vec<f64> {

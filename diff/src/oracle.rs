@@ -90,7 +90,11 @@ pub fn backward<O: LinearOracle + ?Sized>(
     check_tau_rho(Some(s.tau), s.rho)?;
     let base = augmented_cost(oracle, c, xstar, s.rho)?;
     let side = |sigma: f64| -> Result<Vec<f64>, DiffError> {
-        let cp: Vec<f64> = base.iter().zip(dx).map(|(b, d)| b + sigma * s.tau * d).collect();
+        let cp: Vec<f64> = base
+            .iter()
+            .zip(dx)
+            .map(|(b, d)| b + sigma * s.tau * d)
+            .collect();
         let mut x = vec![0.0; n];
         oracle.solve(&cp, &mut x)?;
         Ok(x)
@@ -141,7 +145,11 @@ fn augmented_cost<O: LinearOracle + ?Sized>(
         return Ok(c.to_vec());
     }
     match oracle.domain() {
-        Domain::Binary => Ok(c.iter().zip(xstar).map(|(c, x)| c + rho * (0.5 - x)).collect()),
+        Domain::Binary => Ok(c
+            .iter()
+            .zip(xstar)
+            .map(|(c, x)| c + rho * (0.5 - x))
+            .collect()),
         Domain::ConstantNorm => Ok(c.iter().zip(xstar).map(|(c, x)| c - rho * x).collect()),
         Domain::General => Err(DiffError::InvalidSetting {
             name: "rho",
@@ -229,7 +237,10 @@ impl GridShortestPath {
         dist[0] = 0.0;
         if c.iter().all(|&w| w >= 0.0) {
             let mut heap = BinaryHeap::new();
-            heap.push(State { dist: 0.0, vertex: 0 });
+            heap.push(State {
+                dist: 0.0,
+                vertex: 0,
+            });
             let mut done = vec![false; nv];
             while let Some(State { dist: d, vertex: v }) = heap.pop() {
                 if done[v] {
@@ -242,7 +253,10 @@ impl GridShortestPath {
                     if nd < dist[w] || (nd == dist[w] && e < pred[w]) {
                         dist[w] = nd;
                         pred[w] = e;
-                        heap.push(State { dist: nd, vertex: w });
+                        heap.push(State {
+                            dist: nd,
+                            vertex: w,
+                        });
                     }
                 }
             }
@@ -383,4 +397,3 @@ impl LinearOracle for Ranking {
         Ok(())
     }
 }
-

@@ -391,3 +391,84 @@ fn admm_lpgd_agrees_and_warm_starts() {
         );
     }
 }
+
+/// Lagrangian mirror descent coincides with LPGD without constraints
+/// (paper C.2, eq. 70–71), for every envelope and with augmentation.
+#[test]
+fn lmd_is_lpgd_without_constraints() {
+    let mut rng = Rng(900);
+    let n = 6;
+    let p = random_spd(&mut rng, n, 0.5);
+    let a = CscMatrix::zeros(0, n);
+    let prob = ProblemData::new(Some(p), rng.vec(n), a, vec![], vec![]).unwrap();
+    let layer = layer_for(&prob);
+    let loss = LossGrad::on_x(rng.vec(n));
+    for env in [Envelope::Lower, Envelope::Upper, Envelope::Average] {
+        for (tau, rho) in [(1e-3, 0.0), (0.5, 0.0), (0.5, 2.0)] {
+            let s = LpgdSettings {
+                tau,
+                rho,
+                envelope: env,
+                fallback: Fallback::Error,
+            };
+            let a = layer.backward(Mode::Lmd(s), &loss).unwrap().grad;
+            let b = layer.backward(Mode::Lpgd(s), &loss).unwrap().grad;
+            assert!(a.rel_error(&b, 1e-12) < 1e-10, "{env:?} τ {tau} ρ {rho}");
+        }
+    }
+}
+
+/// With constraints LMD's perturbed problem is a projection of `x*` in the
+/// metric of `P`: for `x ≥ 0` binding at `x*₀ = 0` and a loss pushing `x₀`
+/// below zero, the LMD point stays at the bound (gradient 0 in `c₀`) while
+/// LPGD-lower with a large `τ` sees the same; a loss pushing `x₀` up moves
+/// both. Losses on `y` are rejected.
+#[test]
+fn lmd_with_constraints() {
+    // minimize ½‖x‖² + (1, −1)ᵀx subject to x ≥ 0: x* = (0, 1).
+    let a = CscMatrix::from_triplets(2, 2, &[0, 1], &[0, 1], &[-1.0, -1.0]).unwrap();
+    let prob = ProblemData::new(
+        Some(CscMatrix::identity(2)),
+        vec![1.0, -1.0],
+        a,
+        vec![0.0, 0.0],
+        vec![SupportedCone::Nonnegative(2)],
+    )
+    .unwrap();
+    let layer = layer_for(&prob);
+    let s = LpgdSettings {
+        tau: 0.5,
+        rho: 0.0,
+        envelope: Envelope::Lower,
+        fallback: Fallback::Error,
+    };
+    // ℓ = x₀ − x₁ (wants x₀ smaller: already at the bound; x₁ larger).
+    let g = layer
+        .backward(Mode::Lmd(s), &LossGrad::on_x(vec![1.0, -1.0]))
+        .unwrap()
+        .grad;
+    // x^L = argmin ½‖x − x*‖² + τ(x₀ − x₁) over x ≥ 0 = (0, 1.5).
+    assert!(
+        g.c[0].abs() < 1e-9 && (g.c[1] - 1.0).abs() < 1e-9,
+        "{:?}",
+        g.c
+    );
+    // ℓ = −x₀: x^L = (0.5, 1).
+    let g = layer
+        .backward(Mode::Lmd(s), &LossGrad::on_x(vec![-1.0, 0.0]))
+        .unwrap()
+        .grad;
+    assert!(
+        (g.c[0] - 1.0).abs() < 1e-9 && g.c[1].abs() < 1e-9,
+        "{:?}",
+        g.c
+    );
+    let bad = LossGrad {
+        dy: Some(vec![1.0, 0.0]),
+        ..Default::default()
+    };
+    assert!(matches!(
+        layer.backward(Mode::Lmd(s), &bad),
+        Err(DiffError::Unsupported(_))
+    ));
+}

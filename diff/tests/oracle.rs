@@ -4,7 +4,9 @@
 
 mod common;
 use common::Rng;
-use lpgd_diff::oracle::{backward, backward_batch, solve, Domain, GridShortestPath, LinearOracle, Ranking, TopK};
+use lpgd_diff::oracle::{
+    backward, backward_batch, solve, Domain, GridShortestPath, LinearOracle, Ranking, TopK,
+};
 use lpgd_diff::{DiffError, Envelope, Fallback, LpgdSettings};
 
 /// Every monotone (right/down) path of the grid as an edge indicator.
@@ -54,7 +56,13 @@ fn shortest_path_is_optimal() {
         for trial in 0..50 {
             // Nonnegative costs (Dijkstra) and mixed-sign ones (the DAG recursion).
             let c: Vec<f64> = (0..g.dim())
-                .map(|_| if trial % 2 == 0 { rng.uniform() } else { rng.normal() })
+                .map(|_| {
+                    if trial % 2 == 0 {
+                        rng.uniform()
+                    } else {
+                        rng.normal()
+                    }
+                })
                 .collect();
             let x = solve(&g, &c).unwrap();
             assert!(paths.contains(&x), "not a path: {x:?}");
@@ -94,7 +102,9 @@ fn top_k_and_ranking_are_optimal() {
     for _ in 0..50 {
         let c = rng.vec(6);
         let topk = TopK::new(6, 2);
-        assert!((dot(&solve(&topk, &c).unwrap(), &c) - brute_min(&subsets(6, 2), &c)).abs() < 1e-12);
+        assert!(
+            (dot(&solve(&topk, &c).unwrap(), &c) - brute_min(&subsets(6, 2), &c)).abs() < 1e-12
+        );
         let rank = Ranking::new(6);
         let x = solve(&rank, &c).unwrap();
         assert!((dot(&x, &c) - brute_min(&permutations(6), &c)).abs() < 1e-12);
@@ -157,7 +167,10 @@ fn lpgd_is_direct_loss_minimization() {
         let w = rng.vec(n);
         let target = &set[(rng.next() % set.len() as u64) as usize];
         let hamming = |x: &[f64]| -> f64 {
-            x.iter().zip(target).map(|(a, t)| a * (1.0 - 2.0 * t) + t).sum()
+            x.iter()
+                .zip(target)
+                .map(|(a, t)| a * (1.0 - 2.0 * t) + t)
+                .sum()
         };
         let c: Vec<f64> = w.iter().map(|v| -v).collect();
         let xstar = solve(&topk, &c).unwrap();
@@ -166,10 +179,18 @@ fn lpgd_is_direct_loss_minimization() {
             let obj = |x: &Vec<f64>| -dot(&w, x) + tau * hamming(x);
             let best = set.iter().map(obj).fold(f64::INFINITY, f64::min);
             let x_tau = set.iter().find(|x| obj(x) == best).unwrap();
-            let dlm: Vec<f64> = xstar.iter().zip(x_tau).map(|(a, b)| (a - b) / tau).collect();
-            let grad_c = backward(&topk, &c, &xstar, &dl, settings(Envelope::Lower, tau, 0.0)).unwrap();
+            let dlm: Vec<f64> = xstar
+                .iter()
+                .zip(x_tau)
+                .map(|(a, b)| (a - b) / tau)
+                .collect();
+            let grad_c =
+                backward(&topk, &c, &xstar, &dl, settings(Envelope::Lower, tau, 0.0)).unwrap();
             for i in 0..n {
-                assert!((-grad_c[i] - dlm[i]).abs() < 1e-12, "τ {tau}: {grad_c:?} vs {dlm:?}");
+                assert!(
+                    (-grad_c[i] - dlm[i]).abs() < 1e-12,
+                    "τ {tau}: {grad_c:?} vs {dlm:?}"
+                );
             }
         }
     }
@@ -181,8 +202,10 @@ fn lpgd_is_direct_loss_minimization() {
 #[test]
 fn augmentation_matches_brute_force() {
     let mut rng = Rng(5);
-    let cases: [(&dyn LinearOracle, Vec<Vec<f64>>); 2] =
-        [(&TopK::new(6, 2), subsets(6, 2)), (&Ranking::new(5), permutations(5))];
+    let cases: [(&dyn LinearOracle, Vec<Vec<f64>>); 2] = [
+        (&TopK::new(6, 2), subsets(6, 2)),
+        (&Ranking::new(5), permutations(5)),
+    ];
     for (oracle, set) in cases {
         assert_ne!(oracle.domain(), Domain::General);
         for _ in 0..30 {
@@ -192,14 +215,23 @@ fn augmentation_matches_brute_force() {
             let xstar = solve(oracle, &c).unwrap();
             for (tau, rho) in [(0.3, 1.0), (1.0, 0.5), (0.1, 4.0)] {
                 let obj = |x: &Vec<f64>| {
-                    let lin: f64 = x.iter().zip(c.iter().zip(&dl)).map(|(x, (c, d))| x * (c + tau * d)).sum();
+                    let lin: f64 = x
+                        .iter()
+                        .zip(c.iter().zip(&dl))
+                        .map(|(x, (c, d))| x * (c + tau * d))
+                        .sum();
                     let dist: f64 = x.iter().zip(&xstar).map(|(a, b)| (a - b) * (a - b)).sum();
                     lin + 0.5 * rho * dist
                 };
                 let best = set.iter().map(obj).fold(f64::INFINITY, f64::min);
-                let g = backward(oracle, &c, &xstar, &dl, settings(Envelope::Lower, tau, rho)).unwrap();
+                let g =
+                    backward(oracle, &c, &xstar, &dl, settings(Envelope::Lower, tau, rho)).unwrap();
                 let xp: Vec<f64> = xstar.iter().zip(&g).map(|(x, g)| x + tau * g).collect();
-                assert!((obj(&xp) - best).abs() < 1e-9, "τ {tau} ρ {rho}: {} vs {best}", obj(&xp));
+                assert!(
+                    (obj(&xp) - best).abs() < 1e-9,
+                    "τ {tau} ρ {rho}: {} vs {best}",
+                    obj(&xp)
+                );
             }
         }
     }
@@ -208,7 +240,10 @@ fn augmentation_matches_brute_force() {
 #[test]
 fn oracle_errors_are_typed() {
     let g = GridShortestPath::new(3, 3).unwrap();
-    assert!(matches!(solve(&g, &[1.0; 3]), Err(DiffError::Dimension { .. })));
+    assert!(matches!(
+        solve(&g, &[1.0; 3]),
+        Err(DiffError::Dimension { .. })
+    ));
     let mut c = vec![1.0; g.dim()];
     c[2] = f64::NAN;
     assert!(matches!(solve(&g, &c), Err(DiffError::NonFinite { .. })));
