@@ -36,6 +36,8 @@ pub struct Cli {
 enum Command {
     /// Solve one problem file (.mps/.qps, .cbf, .json; optionally .gz).
     Solve(SolveArgs),
+    /// Solve a problem file and differentiate a loss through the solution.
+    Grad(GradArgs),
     /// Benchmark against a baseline solver on a test set.
     Bench {
         #[command(subcommand)]
@@ -89,6 +91,58 @@ struct SolveArgs {
     /// Print the solver's iteration table to stderr.
     #[arg(long, short)]
     verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GradModeArg {
+    /// Implicit differentiation of the optimality conditions.
+    Implicit,
+    /// LPGD, lower Lagrange–Moreau envelope.
+    LpgdLower,
+    /// LPGD, upper envelope.
+    LpgdUpper,
+    /// LPGD, average envelope.
+    LpgdAverage,
+    /// Lagrangian mirror descent.
+    Lmd,
+}
+
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+struct GradArgs {
+    /// Problem file (any format `lpgd solve` reads; gradients refer to its
+    /// standard form).
+    file: PathBuf,
+    /// Derivative mode.
+    #[arg(long, value_enum, default_value_t = GradModeArg::LpgdAverage)]
+    mode: GradModeArg,
+    /// LPGD step τ.
+    #[arg(long, default_value_t = 1e-3)]
+    tau: f64,
+    /// Augmentation ρ (implicit: ρ-augmented Jacobian; LPGD: P + ρI, c − ρx*).
+    #[arg(long, default_value_t = 0.0)]
+    rho: f64,
+    /// Loss gradient on x: a JSON array of n numbers.
+    #[arg(long, value_name = "FILE.json", conflicts_with = "dx_ones")]
+    dx: Option<PathBuf>,
+    /// Loss gradient on x: all ones.
+    #[arg(long)]
+    dx_ones: bool,
+    /// Loss gradient on y: a JSON array of m numbers.
+    #[arg(long, value_name = "FILE.json")]
+    dy: Option<PathBuf>,
+    /// Loss gradient on s: a JSON array of m numbers.
+    #[arg(long, value_name = "FILE.json")]
+    ds: Option<PathBuf>,
+    /// Forward method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Ipm)]
+    method: MethodArg,
+    /// Newton refinement steps after every solve (0: none).
+    #[arg(long, default_value_t = 0)]
+    refine: usize,
+    /// Print the JSON report (otherwise a summary).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +274,7 @@ fn fail(code: u8, message: &str) -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Solve(args) => solve(args),
+        Command::Grad(args) => grad(args),
         Command::Bench {
             set: BenchSet::Maros(args),
         } => bench_maros(args),
@@ -285,6 +340,95 @@ fn solve(args: SolveArgs) -> ExitCode {
         print_solution(&sol, n, m, args.full);
     }
     ExitCode::SUCCESS
+}
+
+fn grad(args: GradArgs) -> ExitCode {
+    use lpgd::grad::{grad_file, read_vector, GradMode, GradOptions};
+    let read = |p: &Option<PathBuf>| p.as_deref().map(read_vector).transpose();
+    let loss = match (read(&args.dx), read(&args.dy), read(&args.ds)) {
+        (Ok(dx), Ok(dy), Ok(ds)) => lpgd::diff::LossGrad { dx, dy, ds },
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            return fail(EXIT_INPUT, &e.to_string())
+        }
+    };
+    let mut loss = loss;
+    if args.dx_ones {
+        loss.dx = Some(Vec::new());
+    }
+    if loss.dx.is_none() && loss.dy.is_none() && loss.ds.is_none() {
+        return fail(
+            EXIT_INPUT,
+            "give a loss gradient: --dx FILE, --dx-ones, --dy FILE or --ds FILE",
+        );
+    }
+    let prob = match io::read_problem(&args.file) {
+        Ok(p) => p,
+        Err(e) => return fail(EXIT_INPUT, &e.to_string()),
+    };
+    if args.dx_ones {
+        loss.dx = Some(vec![1.0; prob.n()]);
+    }
+    drop(prob);
+    let opts = GradOptions {
+        mode: match args.mode {
+            GradModeArg::Implicit => GradMode::Implicit,
+            GradModeArg::LpgdLower => GradMode::LpgdLower,
+            GradModeArg::LpgdUpper => GradMode::LpgdUpper,
+            GradModeArg::LpgdAverage => GradMode::LpgdAverage,
+            GradModeArg::Lmd => GradMode::Lmd,
+        },
+        tau: args.tau,
+        rho: args.rho,
+        method: args.method.into(),
+        loss,
+        refine: args.refine,
+    };
+    match grad_file(&args.file, &opts) {
+        Ok(report) => {
+            if args.json {
+                out!("{report}");
+            } else {
+                out!(
+                    "status           {}",
+                    report["status"].as_str().unwrap_or("?")
+                );
+                out!("objective        {}", report["objective"]);
+                out!(
+                    "mode             {} (τ = {}, ρ = {})",
+                    opts.mode.as_str(),
+                    opts.tau,
+                    opts.rho
+                );
+                let norm = |k: &str| -> f64 {
+                    let v = &report[k];
+                    let arr = v.as_array().or_else(|| v["vals"].as_array());
+                    arr.map_or(0.0, |a| {
+                        a.iter()
+                            .filter_map(|x| x.as_f64())
+                            .map(|x| x * x)
+                            .sum::<f64>()
+                            .sqrt()
+                    })
+                };
+                out!(
+                    "‖dc‖ {:.4e}  ‖db‖ {:.4e}  ‖dA‖ {:.4e}  ‖dP‖ {:.4e}",
+                    norm("dc"),
+                    norm("db"),
+                    norm("dA"),
+                    norm("dP")
+                );
+                out!(
+                    "time             forward {:.3e} s, backward {:.3e} s",
+                    report["forward_time_s"].as_f64().unwrap_or(f64::NAN),
+                    report["backward_time_s"].as_f64().unwrap_or(f64::NAN)
+                );
+                out!("(--json prints the gradients)");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.is_input_error() => fail(EXIT_INPUT, &e.to_string()),
+        Err(e) => fail(EXIT_FAILURE, &e.to_string()),
+    }
 }
 
 fn solution_json(sol: &Solution, n: usize, m: usize, full: bool) -> serde_json::Value {

@@ -2,8 +2,9 @@
 //!
 //! Differentiable conic optimization. This crate is the facade over the
 //! native solver [`lpgd_solver`] (re-exported as [`solver`], with its main
-//! types at the top level) and hosts the benchmark harness ([`bench`]) behind
-//! the `lpgd` command-line tool.
+//! types at the top level) and the differentiation crate [`lpgd_diff`]
+//! (re-exported as [`diff`]), and hosts the benchmark harness ([`bench`])
+//! and the gradient report ([`grad`]) behind the `lpgd` command-line tool.
 //!
 //! Problems have the standard form
 //!
@@ -45,6 +46,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub use lpgd_diff as diff;
 pub use lpgd_solver as solver;
 pub use lpgd_solver::{
     CscMatrix, Method, ProblemData, Settings, Solution, Solver, Status, SupportedCone,
@@ -52,3 +54,4 @@ pub use lpgd_solver::{
 
 pub mod batch_bench;
 pub mod bench;
+pub mod grad;

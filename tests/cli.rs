@@ -378,3 +378,93 @@ fn closed_stdout_is_not_a_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// The QP above with `A`'s triplets out of order and one given twice
+/// (their values sum to the stored entry).
+const QP_UNORDERED_JSON: &str = r#"{
+  "P": {"m": 2, "n": 2, "rows": [1, 0], "cols": [1, 0], "vals": [1.0, 1.0]},
+  "c": [1.0, -1.0],
+  "A": {"m": 3, "n": 2, "rows": [2, 0, 1, 0, 0], "cols": [1, 1, 0, 0, 0], "vals": [-1.0, 1.0, -1.0, 0.5, 0.5]},
+  "b": [1.0, 0.0, 0.0],
+  "cones": [{"type": "zero", "dim": 1}, {"type": "nonneg", "dim": 2}]
+}"#;
+
+fn vals(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn grad_json_reports_gradients_in_input_order() {
+    let prob = write_temp("grad.json", QP_UNORDERED_JSON);
+    let dx = write_temp("dx.json", "[0.0, 1.0]");
+    let p = prob.to_str().unwrap();
+    let run = |mode: &str| {
+        let out = lpgd(&[
+            "grad",
+            p,
+            "--mode",
+            mode,
+            "--tau",
+            "1e-4",
+            "--dx",
+            dx.to_str().unwrap(),
+            "--refine",
+            "5",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        json_stdout(&out)
+    };
+    let implicit = run("implicit");
+    for key in [
+        "status",
+        "objective",
+        "x",
+        "y",
+        "s",
+        "dc",
+        "db",
+        "dA",
+        "dP",
+        "forward_time_s",
+        "backward_time_s",
+    ] {
+        assert!(implicit.get(key).is_some(), "missing {key}: {implicit}");
+    }
+    assert_eq!(implicit["status"], "Solved");
+    // Triplets in input order, duplicates included.
+    assert_eq!(implicit["dA"]["rows"], serde_json::json!([2, 0, 1, 0, 0]));
+    assert_eq!(implicit["dA"]["cols"], serde_json::json!([1, 1, 0, 0, 0]));
+    let da = vals(&implicit["dA"]["vals"]);
+    assert_eq!(da[3], da[4]);
+    assert_eq!(vals(&implicit["dP"]["vals"]).len(), 2);
+    // x = (0, 1): x₂ = b₀ − x₁ with x₁ held at its bound, so dℓ/db₀ = 1.
+    assert!((vals(&implicit["db"])[0] - 1.0).abs() < 1e-8, "{implicit}");
+    let avg = run("lpgd-average");
+    for key in ["dc", "db"] {
+        for (a, b) in vals(&implicit[key]).iter().zip(vals(&avg[key])) {
+            assert!((a - b).abs() < 1e-6, "{key}: {implicit} vs {avg}");
+        }
+    }
+    for (a, b) in da.iter().zip(vals(&avg["dA"]["vals"])) {
+        assert!((a - b).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn grad_input_errors_are_one_line() {
+    let prob = write_temp("grad-err.json", QP_UNORDERED_JSON);
+    let p = prob.to_str().unwrap();
+    assert_input_error(&lpgd(&["grad", p, "--json"]));
+    let short = write_temp("short.json", "[1.0]");
+    assert_input_error(&lpgd(&["grad", p, "--dx", short.to_str().unwrap()]));
+    let bad = write_temp("bad.json", "{\"x\": 1}");
+    assert_input_error(&lpgd(&["grad", p, "--dy", bad.to_str().unwrap()]));
+    assert_input_error(&lpgd(&["grad", p, "--dx-ones", "--tau", "-1"]));
+    let ok = lpgd(&["grad", p, "--dx-ones"]);
+    assert!(ok.status.success() && !ok.stdout.is_empty(), "{ok:?}");
+}

@@ -26,6 +26,9 @@ pub enum Mode {
     Lmd(LpgdSettings),
 }
 
+/// One perturbed solve: which side, its status and iterations.
+pub type SolveRecord = (Side, Status, u32);
+
 /// What a backward pass returns besides the gradient.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackwardInfo {
@@ -36,7 +39,7 @@ pub struct BackwardInfo {
     /// implicit differentiation.
     pub envelope: Option<lpgd::Envelope>,
     /// LPGD: status and iterations of each perturbed solve.
-    pub solves: Vec<(Side, Status, u32)>,
+    pub solves: Vec<SolveRecord>,
 }
 
 /// A gradient with its [`BackwardInfo`].
@@ -56,7 +59,7 @@ pub struct Forward {
     /// Wall time (s).
     pub time_s: f64,
     /// LPGD: status and iterations of each perturbed solve.
-    pub solves: Vec<(Side, Status, u32)>,
+    pub solves: Vec<SolveRecord>,
 }
 
 /// A conic program `minimize ½xᵀPx + cᵀx s.t. Ax + s = b, s ∈ K` whose

@@ -36,9 +36,12 @@
 
 use crate::error::{check_tau_rho, DiffError, Side};
 use crate::lagrangian;
-use crate::layer::{DiffSolver, Direction};
+use crate::layer::{DiffSolver, Direction, SolveRecord};
 use crate::params::{LossGrad, ParamGrad, Tangent};
 use lpgd_solver::{Solution, Status};
+
+/// A gradient, the envelope it belongs to, and the perturbed solves.
+type EnvelopeGrad = (ParamGrad, Envelope, Vec<SolveRecord>);
 
 /// Which Lagrange–Moreau envelope's gradient LPGD returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +168,7 @@ impl Sides {
     }
 
     /// `(side, status, iterations)` of each solve.
-    fn record(&self) -> Vec<(Side, Status, u32)> {
+    fn record(&self) -> Vec<SolveRecord> {
         let one = |side, p: &Perturbed| (side, p.status, p.iterations);
         match self {
             Sides::Plus(p) => vec![one(Side::Plus, p)],
@@ -227,7 +230,7 @@ pub(crate) fn backward(
     sol: &Solution,
     loss: &LossGrad,
     s: LpgdSettings,
-) -> Result<(ParamGrad, Envelope, Vec<(Side, Status, u32)>), DiffError> {
+) -> Result<EnvelopeGrad, DiffError> {
     let prob = layer.problem();
     let n = prob.n();
     // Perturbation direction of the data: Δc = dx − Aᵀds, Δb = −dy.
@@ -251,7 +254,7 @@ fn envelope_gradient(
     sol: &Solution,
     s: LpgdSettings,
     sides: Sides,
-) -> (ParamGrad, Envelope, Vec<(Side, Status, u32)>) {
+) -> EnvelopeGrad {
     let prob = layer.problem();
     let star = (&sol.x[..], &sol.y[..]);
     let grad = match &sides {
@@ -283,7 +286,7 @@ pub(crate) fn lmd_backward(
     sol: &Solution,
     loss: &LossGrad,
     s: LpgdSettings,
-) -> Result<(ParamGrad, Envelope, Vec<(Side, Status, u32)>), DiffError> {
+) -> Result<EnvelopeGrad, DiffError> {
     if loss.dy.is_some() {
         return Err(DiffError::Unsupported(
             "Lagrangian mirror descent takes losses on x and s only",
@@ -321,7 +324,7 @@ pub(crate) fn jvp(
     sol: &Solution,
     dir: &ParamGrad,
     s: LpgdSettings,
-) -> Result<(Tangent, Vec<(Side, Status, u32)>), DiffError> {
+) -> Result<(Tangent, Vec<SolveRecord>), DiffError> {
     let nz = |v: &Vec<f64>| v.iter().any(|&x| x != 0.0);
     let d = Direction {
         p: nz(&dir.p).then_some(&dir.p[..]),

@@ -117,13 +117,16 @@ pub fn backward<O: LinearOracle + ?Sized>(
     }
 }
 
+/// `(x*(c), LPGD gradient)` of one instance.
+pub type SolutionAndGrad = (Vec<f64>, Vec<f64>);
+
 /// Forward and LPGD backward for many `(c, dx)` pairs in parallel; each
 /// instance reports its own result.
 pub fn backward_batch<O: LinearOracle + ?Sized>(
     oracle: &O,
     items: &[(&[f64], &[f64])],
     s: LpgdSettings,
-) -> Vec<Result<(Vec<f64>, Vec<f64>), DiffError>> {
+) -> Vec<Result<SolutionAndGrad, DiffError>> {
     items
         .par_iter()
         .map(|(c, dx)| {

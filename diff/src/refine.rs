@@ -97,7 +97,7 @@ pub fn refine(
             v_new[i] = v[i] - dz[n + i];
         }
         let new_norm = residual(prob, &u_new, &v_new, &mut py_new, &mut f_new);
-        if !(new_norm < norm) {
+        if new_norm.is_nan() || new_norm >= norm {
             break;
         }
         let progress = new_norm < 0.5 * norm;

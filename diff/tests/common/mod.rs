@@ -1,7 +1,7 @@
 //! Shared test helpers: a deterministic generator, random conic problems
 //! with unique, strictly complementary solutions, and central finite
 //! differences of a linear loss through the forward solver.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 use lpgd_diff::{DiffSolver, LossGrad, ParamGrad};
 use lpgd_solver::{CscMatrix, ProblemData, Settings, SupportedCone};
