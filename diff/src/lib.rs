@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 #![allow(clippy::needless_range_loop)]
 
+pub mod batch;
 pub mod error;
 pub mod implicit;
 pub mod lagrangian;

@@ -1,0 +1,138 @@
+//! Batched forward and backward passes: per-instance failures and results
+//! independent of the number of threads.
+
+mod common;
+use common::*;
+use lpgd_diff::batch::{BatchInstance, DiffBatch};
+use lpgd_diff::{DiffError, DiffSolver, Envelope, LossGrad, LpgdSettings, Mode};
+use lpgd_solver::{Method, Settings};
+
+fn family(count: usize) -> (lpgd_solver::ProblemData, Vec<(Vec<f64>, Vec<f64>)>) {
+    let base = planted_qp(&mut Rng(11), 6, 1, 8);
+    let mut rng = Rng(12);
+    let data = (0..count)
+        .map(|_| {
+            let c: Vec<f64> = base.c.iter().map(|v| v + 0.3 * rng.normal()).collect();
+            let b: Vec<f64> = base.b.iter().map(|v| v + 0.3 * rng.uniform()).collect();
+            (c, b)
+        })
+        .collect();
+    (base, data)
+}
+
+#[test]
+fn batch_is_thread_independent_and_matches_single_solves() {
+    let (base, data) = family(12);
+    for method in [Method::InteriorPoint, Method::Admm] {
+        let settings = Settings {
+            method,
+            ..Settings::default()
+        };
+        let batch = DiffBatch::new(base.clone(), settings.clone()).unwrap();
+        let loss = LossGrad::on_x(vec![1.0; base.n()]);
+        let items: Vec<BatchInstance> = data
+            .iter()
+            .map(|(c, b)| BatchInstance {
+                c,
+                b,
+                loss: Some(&loss),
+            })
+            .collect();
+        let mode = Mode::Lpgd(LpgdSettings {
+            tau: 1e-2,
+            envelope: Envelope::Average,
+            ..Default::default()
+        });
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| batch.forward_backward(&items, mode))
+        };
+        let (one, two) = (run(1), run(2));
+        for (i, (a, b)) in one.iter().zip(&two).enumerate() {
+            let (a, b) = (a.as_ref().unwrap(), b.as_ref().unwrap());
+            assert_eq!(a.solution.x, b.solution.x, "{method:?} instance {i}");
+            let (ga, gb) = (
+                &a.backward.as_ref().unwrap().grad,
+                &b.backward.as_ref().unwrap().grad,
+            );
+            assert_eq!(ga, gb, "{method:?} instance {i}");
+            // The same bits as a batch of this instance alone, and the same
+            // gradient (to rounding: a fresh layer equilibrates its own data)
+            // as a fresh layer.
+            let single = batch.forward_backward(&items[i..=i], mode);
+            let single = single[0].as_ref().unwrap();
+            assert_eq!(
+                &single.backward.as_ref().unwrap().grad,
+                ga,
+                "{method:?} instance {i}"
+            );
+            let mut prob = base.clone();
+            prob.c.clone_from(&data[i].0);
+            prob.b.clone_from(&data[i].1);
+            let mut alone = DiffSolver::new(prob, settings.clone()).unwrap();
+            alone.solve().unwrap();
+            let g = alone.backward(mode, &loss).unwrap().grad;
+            let tol = if method == Method::Admm { 1e-3 } else { 1e-8 };
+            assert!(g.rel_error(ga, 1e-12) < tol, "{method:?} instance {i}");
+        }
+    }
+}
+
+#[test]
+fn failures_are_per_instance() {
+    use lpgd_solver::{CscMatrix, ProblemData, SupportedCone};
+    // minimize ½‖x‖² + cᵀx subject to −1 ≤ x ≤ 1 (rows x ≤ 1, −x ≤ 1).
+    let a = CscMatrix::from_triplets(4, 2, &[0, 1, 2, 3], &[0, 1, 0, 1], &[1.0, 1.0, -1.0, -1.0])
+        .unwrap();
+    let base = ProblemData::new(
+        Some(CscMatrix::identity(2)),
+        vec![0.5, -0.5],
+        a,
+        vec![1.0; 4],
+        vec![SupportedCone::Nonnegative(4)],
+    )
+    .unwrap();
+    let batch = DiffBatch::new(base, Settings::default()).unwrap();
+    let loss = LossGrad::on_x(vec![1.0, 1.0]);
+    let ok_b = [1.0; 4];
+    // x₀ ≤ −1 and x₀ ≥ 1: infeasible.
+    let infeasible_b = [-1.0, 1.0, -1.0, 1.0];
+    let (c, short_c) = ([0.5, -0.5], [0.5]);
+    let items = [
+        BatchInstance {
+            c: &c,
+            b: &ok_b,
+            loss: Some(&loss),
+        },
+        BatchInstance {
+            c: &short_c,
+            b: &ok_b,
+            loss: Some(&loss),
+        },
+        BatchInstance {
+            c: &c,
+            b: &infeasible_b,
+            loss: Some(&loss),
+        },
+        BatchInstance {
+            c: &c,
+            b: &ok_b,
+            loss: Some(&loss),
+        },
+    ];
+    let out = batch.forward_backward(&items, Mode::Lpgd(LpgdSettings::default()));
+    assert!(out[0].is_ok() && out[3].is_ok());
+    assert!(
+        matches!(out[1], Err(DiffError::Problem(_))),
+        "{:?}",
+        out[1].as_ref().err()
+    );
+    assert!(
+        matches!(out[2], Err(DiffError::ForwardNotSolved { .. })),
+        "{:?}",
+        out[2].as_ref().err()
+    );
+}
