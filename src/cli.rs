@@ -154,6 +154,33 @@ enum BenchSet {
     Cblib(CblibArgs),
     /// Random LPs and QPs sharing A and P, solved as a batch and one by one.
     Batch(BatchArgs),
+    /// Forward and backward passes on the batch benchmark's problems.
+    Grad(GradBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct GradBenchArgs {
+    /// Problems per batch.
+    #[arg(long, default_value_t = 64)]
+    count: usize,
+    /// Variables per problem.
+    #[arg(long, default_value_t = 50)]
+    n: usize,
+    /// Random inequality rows per problem (plus the 2n box rows).
+    #[arg(long, default_value_t = 25)]
+    m: usize,
+    /// LPGD step τ.
+    #[arg(long, default_value_t = 1e-3)]
+    tau: f64,
+    /// Repetitions; the median time is reported.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    /// Seed of the random family.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON array on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -284,6 +311,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench {
             set: BenchSet::Batch(args),
         } => bench_batch(args),
+        Command::Bench {
+            set: BenchSet::Grad(args),
+        } => bench_grad(args),
     }
 }
 
@@ -553,6 +583,66 @@ fn bench_batch(args: BatchArgs) -> ExitCode {
             r.batch_rate().map_or("-".into(), |v| format!("{v:.0}")),
             r.sequential_rate(),
             r.solved,
+            r.count
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn bench_grad(args: GradBenchArgs) -> ExitCode {
+    use lpgd::batch_bench::{random_family, Kind};
+    use lpgd::grad_bench::{run, MODES};
+    if args.count == 0 || args.n == 0 || args.reps == 0 {
+        return fail(EXIT_INPUT, "--count, --n and --reps must be positive");
+    }
+    if !(args.tau.is_finite() && args.tau > 0.0) {
+        return fail(EXIT_INPUT, "--tau must be positive and finite");
+    }
+    let mut rows = Vec::new();
+    for kind in [Kind::Lp, Kind::Qp] {
+        let (base, data) = random_family(kind, args.n, args.m, args.count, args.seed);
+        for method in [Method::InteriorPoint, Method::Admm] {
+            for mode in MODES {
+                rows.push(run(method, mode, args.tau, &base, &data, kind, args.reps));
+            }
+        }
+    }
+    if args.json {
+        out!("{}", serde_json::to_string(&rows).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    out!(
+        "{} problems of n = {}, m = {} + {} box rows, τ = {}, {} threads, median of {} runs",
+        args.count,
+        args.n,
+        args.m,
+        2 * args.n,
+        args.tau,
+        rayon_threads(),
+        args.reps
+    );
+    out!(
+        "{:<5} {:<3} {:<13} {:>11} {:>15} {:>12} {:>17} {:>6}",
+        "solver",
+        "kind",
+        "mode",
+        "forward_ms",
+        "fwd+bwd_ms",
+        "bwd_ms",
+        "bwd/fwd (single)",
+        "ok"
+    );
+    for r in &rows {
+        out!(
+            "{:<5} {:<3?} {:<13} {:>11.3} {:>15.3} {:>12.3} {:>17.3} {:>3}/{}",
+            r.method,
+            r.kind,
+            r.mode,
+            r.forward_s * 1e3,
+            r.total_s * 1e3,
+            (r.total_s - r.forward_s) * 1e3,
+            r.backward_ratio,
+            r.ok,
             r.count
         );
     }

@@ -192,7 +192,10 @@ fn mode_of(opts: &GradOptions) -> Mode {
         fallback: Fallback::OneSided,
     };
     match opts.mode {
-        GradMode::Implicit => Mode::Implicit(ImplicitSettings { rho: opts.rho }),
+        GradMode::Implicit => Mode::Implicit(ImplicitSettings {
+            rho: opts.rho,
+            ..Default::default()
+        }),
         GradMode::LpgdLower => Mode::Lpgd(lpgd(Envelope::Lower)),
         GradMode::LpgdUpper => Mode::Lpgd(lpgd(Envelope::Upper)),
         GradMode::LpgdAverage => Mode::Lpgd(lpgd(Envelope::Average)),

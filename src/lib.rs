@@ -55,3 +55,4 @@ pub use lpgd_solver::{
 pub mod batch_bench;
 pub mod bench;
 pub mod grad;
+pub mod grad_bench;

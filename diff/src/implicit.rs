@@ -50,14 +50,28 @@ use faer::linalg::solvers::Solve;
 use faer::sparse::linalg::solvers::Lu;
 use faer::sparse::{SparseColMat, Triplet};
 use faer::MatMut;
+use lpgd_solver::kkt::KktSystem;
 use lpgd_solver::projection::project_dual_jvp;
-use lpgd_solver::{ProblemData, Solution, SupportedCone};
+use lpgd_solver::{CscMatrix, ProblemData, Settings, Solution, SupportedCone};
 
 /// Implicit differentiation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ImplicitSettings {
     /// Augmentation `ρ ≥ 0` (`0`: the exact derivative).
     pub rho: f64,
+    /// How the derivative system is solved.
+    pub factorization: Factorization,
+}
+
+/// The linear solver of the derivative system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Factorization {
+    /// The interior-point solver's KKT system where it applies (all cones
+    /// zero or nonnegative), else sparse LU.
+    #[default]
+    Auto,
+    /// Always sparse LU of `J`.
+    SparseLu,
 }
 
 /// Refinement steps after each solve.
@@ -71,15 +85,30 @@ enum DBlock {
     Dense(Vec<f64>),
 }
 
+/// The factored linear system behind [`DerivativeSystem`].
+enum Backend {
+    /// Sparse LU of `J`, with `J` as triplets for refinement products.
+    Lu {
+        lu: Box<Lu<usize, f64>>,
+        entries: Vec<Triplet<usize, usize, f64>>,
+    },
+    /// The symmetric reduced system on the interior-point KKT pattern (see
+    /// [`DerivativeSystem::from_kkt`]); `d` is the diagonal of `D`.
+    Kkt {
+        kkt: Box<KktSystem>,
+        settings: Box<Settings>,
+        a: CscMatrix,
+        d: Vec<f64>,
+    },
+}
+
 /// The Jacobian `J` at a solution, factored.
 pub struct DerivativeSystem {
     n: usize,
     m: usize,
     /// Block offsets and `D` blocks.
     blocks: Vec<(usize, usize, DBlock)>,
-    /// `J` as triplets (for refinement products).
-    entries: Vec<Triplet<usize, usize, f64>>,
-    lu: Lu<usize, f64>,
+    backend: Backend,
 }
 
 impl DerivativeSystem {
@@ -170,9 +199,90 @@ impl DerivativeSystem {
             n,
             m,
             blocks,
-            entries,
-            lu,
+            backend: Backend::Lu {
+                lu: Box::new(lu),
+                entries,
+            },
         })
+    }
+
+    /// The derivative system solved on a copy of an interior-point solver's
+    /// KKT system (its pattern and symbolic analysis), for problems whose
+    /// cones are all zero or nonnegative (`D` diagonal). With `S₀` the rows
+    /// where `dᵢ = 0` (inactive constraints) and `S₁` the others,
+    /// `M = (I − D)D⁻¹` on `S₁`, the systems with `J` and `Jᵀ` reduce
+    /// exactly to the quasi-definite
+    ///
+    /// ```text
+    /// [ P + ρI   A₁ᵀ ] [ w₁ ]   [ q₁ ]
+    /// [  A₁      −M  ] [ w₂ ] = [ q₂ ]
+    /// ```
+    ///
+    /// (`J dz = r`: `q = (r₁, −r₂|S₁)`, then `dv|S₁ = w₂/D`, `dv|S₀ =
+    /// r₂ + A du`; `Jᵀλ = g`: `q = (g_u + A₀ᵀ g_v|S₀, g_v|S₁ / D)`, then
+    /// `λ_v|S₁ = −w₂`, `λ_v|S₀ = g_v|S₀`). In the KKT pattern the rows of
+    /// `S₀` are kept with `A`'s entries zeroed and `H = 1`. The matrix is
+    /// refactored numerically with the solver's regularization and solved
+    /// with iterative refinement against itself. `p_hat` must have the
+    /// KKT system's `P` pattern and hold `P + ρI`.
+    pub fn from_kkt(
+        prob: &ProblemData,
+        sol: &Solution,
+        kkt: &KktSystem,
+        p_hat: &CscMatrix,
+        settings: &Settings,
+    ) -> Result<Self, DiffError> {
+        let (n, m) = (prob.n(), prob.m());
+        let v: Vec<f64> = sol.y.iter().zip(&sol.s).map(|(y, s)| y - s).collect();
+        let mut blocks = Vec::with_capacity(prob.cones.len());
+        let mut d = Vec::with_capacity(m);
+        let mut off = 0;
+        for cone in &prob.cones {
+            let dim = cone.dim();
+            let block = d_block(cone, &v[off..off + dim]);
+            match &block {
+                DBlock::Diag(dd) => d.extend_from_slice(dd),
+                DBlock::Dense(_) => {
+                    return Err(DiffError::Unsupported(
+                        "the KKT path needs zero and nonnegative cones only",
+                    ))
+                }
+            }
+            blocks.push((off, dim, block));
+            off += dim;
+        }
+        let mut a = prob.a.clone();
+        for (k, &r) in a.rowval.iter().enumerate() {
+            if d[r] == 0.0 {
+                a.nzval[k] = 0.0;
+            }
+        }
+        let h: Vec<f64> = d
+            .iter()
+            .map(|&di| if di == 0.0 { 1.0 } else { (1.0 - di) / di })
+            .collect();
+        let mut kkt = Box::new(kkt.clone());
+        kkt.update_p(p_hat);
+        kkt.update_a(&a);
+        kkt.factor_with_diagonal_h(&h, settings).map_err(|e| {
+            DiffError::Singular(format!("KKT factorization of the derivative system: {e}"))
+        })?;
+        Ok(DerivativeSystem {
+            n,
+            m,
+            blocks,
+            backend: Backend::Kkt {
+                kkt,
+                settings: Box::new(settings.clone()),
+                a: prob.a.clone(),
+                d,
+            },
+        })
+    }
+
+    /// True if this system is solved on an interior-point KKT system.
+    pub fn uses_kkt(&self) -> bool {
+        matches!(self.backend, Backend::Kkt { .. })
     }
 
     /// `out ← D·x` (or `(D − I)·x` with `minus_identity`).
@@ -199,31 +309,17 @@ impl DerivativeSystem {
         }
     }
 
-    /// Solves `J x = rhs` (or `Jᵀ x = rhs`) with iterative refinement.
-    pub(crate) fn solve(&self, rhs: &[f64], transpose: bool) -> Result<Vec<f64>, DiffError> {
-        let dim = self.n + self.m;
-        let mut x = rhs.to_vec();
-        self.lu_solve(&mut x, transpose);
-        let mut r = vec![0.0; dim];
-        for _ in 0..REFINE_STEPS {
-            r.copy_from_slice(rhs);
-            for t in &self.entries {
-                let (i, j) = if transpose {
-                    (t.col, t.row)
-                } else {
-                    (t.row, t.col)
-                };
-                r[i] -= t.val * x[j];
-            }
-            let rnorm = r.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            if rnorm == 0.0 || !rnorm.is_finite() {
-                break;
-            }
-            self.lu_solve(&mut r, transpose);
-            for (xi, ri) in x.iter_mut().zip(&r) {
-                *xi += ri;
-            }
-        }
+    /// Solves `J x = rhs` (or `Jᵀ x = rhs`).
+    pub(crate) fn solve(&mut self, rhs: &[f64], transpose: bool) -> Result<Vec<f64>, DiffError> {
+        let x = match &mut self.backend {
+            Backend::Lu { lu, entries } => lu_refined(lu, entries, rhs, transpose),
+            Backend::Kkt {
+                kkt,
+                settings,
+                a,
+                d,
+            } => kkt_solve(kkt, settings, a, d, self.n, rhs, transpose),
+        };
         if let Some(i) = x.iter().position(|v| !v.is_finite()) {
             return Err(DiffError::Singular(format!(
                 "the solution of the derivative system is not finite (entry {i}): the Jacobian is singular at this solution"
@@ -232,19 +328,9 @@ impl DerivativeSystem {
         Ok(x)
     }
 
-    fn lu_solve(&self, x: &mut [f64], transpose: bool) {
-        let len = x.len();
-        let mat = MatMut::from_column_major_slice_mut(x, len, 1);
-        if transpose {
-            self.lu.solve_transpose_in_place(mat);
-        } else {
-            self.lu.solve_in_place(mat);
-        }
-    }
-
     /// The adjoint: `∇_w ℓ` for a loss with gradient `loss` at `sol`.
     pub fn adjoint(
-        &self,
+        &mut self,
         prob: &ProblemData,
         sol: &Solution,
         loss: &LossGrad,
@@ -288,7 +374,7 @@ impl DerivativeSystem {
 
     /// The forward derivative along the data direction `dir`.
     pub fn jvp(
-        &self,
+        &mut self,
         prob: &ProblemData,
         sol: &Solution,
         dir: &ParamGrad,
@@ -328,6 +414,101 @@ impl DerivativeSystem {
             ds,
         })
     }
+}
+
+/// LU solve with iterative refinement against the triplets of `J`.
+fn lu_refined(
+    lu: &Lu<usize, f64>,
+    entries: &[Triplet<usize, usize, f64>],
+    rhs: &[f64],
+    transpose: bool,
+) -> Vec<f64> {
+    let solve = |x: &mut [f64]| {
+        let len = x.len();
+        let mat = MatMut::from_column_major_slice_mut(x, len, 1);
+        if transpose {
+            lu.solve_transpose_in_place(mat);
+        } else {
+            lu.solve_in_place(mat);
+        }
+    };
+    let mut x = rhs.to_vec();
+    solve(&mut x);
+    let mut r = vec![0.0; rhs.len()];
+    for _ in 0..REFINE_STEPS {
+        r.copy_from_slice(rhs);
+        for t in entries {
+            let (i, j) = if transpose {
+                (t.col, t.row)
+            } else {
+                (t.row, t.col)
+            };
+            r[i] -= t.val * x[j];
+        }
+        let rnorm = r.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        if rnorm == 0.0 || !rnorm.is_finite() {
+            break;
+        }
+        solve(&mut r);
+        for (xi, ri) in x.iter_mut().zip(&r) {
+            *xi += ri;
+        }
+    }
+    x
+}
+
+/// `J x = rhs` or `Jᵀ x = rhs` through the reduced symmetric system of
+/// [`DerivativeSystem::from_kkt`].
+fn kkt_solve(
+    kkt: &mut KktSystem,
+    settings: &Settings,
+    a: &CscMatrix,
+    d: &[f64],
+    n: usize,
+    rhs: &[f64],
+    transpose: bool,
+) -> Vec<f64> {
+    let m = d.len();
+    let (r1, r2) = rhs.split_at(n);
+    let mut q = vec![0.0; n + m];
+    let (q1, q2) = q.split_at_mut(n);
+    q1.copy_from_slice(r1);
+    if transpose {
+        // q₁ = g_u + A₀ᵀ g_v|S₀, q₂ = g_v|S₁ / D.
+        let g0: Vec<f64> = (0..m)
+            .map(|i| if d[i] == 0.0 { r2[i] } else { 0.0 })
+            .collect();
+        a.gemv_t(q1, &g0, 1.0, 1.0);
+        for i in 0..m {
+            q2[i] = if d[i] == 0.0 { 0.0 } else { r2[i] / d[i] };
+        }
+    } else {
+        for i in 0..m {
+            q2[i] = if d[i] == 0.0 { 0.0 } else { -r2[i] };
+        }
+    }
+    let mut w = vec![0.0; n + m];
+    if !kkt.solve(&mut w, &q, settings) {
+        return vec![f64::NAN; n + m];
+    }
+    let mut x = w;
+    let (du, w2) = x.split_at_mut(n);
+    if transpose {
+        for i in 0..m {
+            w2[i] = if d[i] == 0.0 { r2[i] } else { -w2[i] };
+        }
+    } else {
+        let mut adu = vec![0.0; m];
+        a.gemv(&mut adu, du, 1.0, 0.0);
+        for i in 0..m {
+            w2[i] = if d[i] == 0.0 {
+                r2[i] + adu[i]
+            } else {
+                w2[i] / d[i]
+            };
+        }
+    }
+    x
 }
 
 /// `DΠ_{K*}(v)` for one cone block.
@@ -373,6 +554,25 @@ pub fn adjoint(
     settings: ImplicitSettings,
 ) -> Result<ParamGrad, DiffError> {
     DerivativeSystem::new(prob, sol, settings.rho)?.adjoint(prob, sol, loss)
+}
+
+/// The derivative system for `settings`: on the interior-point solver's KKT
+/// system when `kkt` is given, it applies (zero and nonnegative cones) and
+/// `settings.factorization` allows it; sparse LU otherwise.
+pub fn system(
+    prob: &ProblemData,
+    sol: &Solution,
+    settings: ImplicitSettings,
+    kkt: Option<(&KktSystem, &CscMatrix, &Settings)>,
+) -> Result<DerivativeSystem, DiffError> {
+    if let (Factorization::Auto, Some((k, p_hat, s))) = (settings.factorization, kkt) {
+        if k.has_diagonal_h() {
+            if let Ok(sys) = DerivativeSystem::from_kkt(prob, sol, k, p_hat, s) {
+                return Ok(sys);
+            }
+        }
+    }
+    DerivativeSystem::new(prob, sol, settings.rho)
 }
 
 /// The implicit forward derivative along `dir` (factors `J` for this call).

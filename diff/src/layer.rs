@@ -233,7 +233,9 @@ impl DiffSolver {
         let (grad, envelope, solves) = match mode {
             Mode::Implicit(s) => {
                 check_tau_rho(None, s.rho)?;
-                let g = implicit::adjoint(&self.user, sol, loss, s)?;
+                let g = self
+                    .derivative_system(sol, s)?
+                    .adjoint(&self.user, sol, loss)?;
                 (g, None, Vec::new())
             }
             Mode::Lpgd(s) => {
@@ -265,7 +267,8 @@ impl DiffSolver {
         let (tangent, solves) = match mode {
             Mode::Implicit(s) => {
                 check_tau_rho(None, s.rho)?;
-                (implicit::jvp(&self.user, sol, dir, s)?, Vec::new())
+                let t = self.derivative_system(sol, s)?.jvp(&self.user, sol, dir)?;
+                (t, Vec::new())
             }
             Mode::Lpgd(s) => lpgd::jvp(self, sol, dir, s)?,
             Mode::Lmd(_) => {
@@ -279,6 +282,31 @@ impl DiffSolver {
             time_s: t0.elapsed().as_secs_f64(),
             solves,
         })
+    }
+
+    /// The implicit derivative system at `sol`: on the interior-point
+    /// solver's KKT system where it applies (see
+    /// [`implicit::DerivativeSystem::from_kkt`]), else sparse LU.
+    pub fn derivative_system(
+        &self,
+        sol: &Solution,
+        s: ImplicitSettings,
+    ) -> Result<implicit::DerivativeSystem, DiffError> {
+        match &self.solver {
+            Solver::InteriorPoint(ipm) => {
+                let mut p_hat = self.solver.problem().p.clone();
+                for &pos in &self.p_diag_pos {
+                    p_hat.nzval[pos] += s.rho;
+                }
+                implicit::system(
+                    &self.user,
+                    sol,
+                    s,
+                    Some((ipm.kkt(), &p_hat, ipm.settings())),
+                )
+            }
+            Solver::Admm(_) => implicit::system(&self.user, sol, s, None),
+        }
     }
 
     /// Solves the problem with data `w + t·Δw`, augmented by

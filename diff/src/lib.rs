@@ -53,7 +53,7 @@ pub mod params;
 pub mod refine;
 
 pub use error::{DiffError, Side};
-pub use implicit::{DerivativeSystem, ImplicitSettings};
+pub use implicit::{DerivativeSystem, Factorization, ImplicitSettings};
 pub use layer::{Backward, BackwardInfo, DiffSolver, Forward, Mode};
 pub use lpgd::{Envelope, Fallback, LpgdSettings};
 pub use params::{LossGrad, ParamGrad, Tangent};

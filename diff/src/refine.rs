@@ -84,7 +84,7 @@ pub fn refine(
     let mut f_new = vec![0.0; n + m];
     let mut py_new = vec![0.0; m];
     while steps < max_steps && norm > floor {
-        let Ok(sys) = DerivativeSystem::at(prob, &v, 0.0) else {
+        let Ok(mut sys) = DerivativeSystem::at(prob, &v, 0.0) else {
             break;
         };
         let Ok(dz) = sys.solve(&f, false) else {

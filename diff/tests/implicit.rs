@@ -16,7 +16,10 @@ use lpgd_diff::{DiffError, DiffSolver, ImplicitSettings, LossGrad, Mode, ParamGr
 use lpgd_solver::projection::{project, project_jvp};
 use lpgd_solver::{CscMatrix, ProblemData, SupportedCone};
 
-const IMPLICIT: Mode = Mode::Implicit(ImplicitSettings { rho: 0.0 });
+const IMPLICIT: Mode = Mode::Implicit(ImplicitSettings {
+    rho: 0.0,
+    factorization: lpgd_diff::Factorization::Auto,
+});
 
 /// Worst relative error of adjoint and forward mode against finite
 /// differences along `dirs` random directions.
@@ -244,4 +247,61 @@ fn singular_jacobian_is_an_error() {
         ),
         Err(e) => panic!("unexpected error {e}"),
     }
+}
+
+/// For LPs and QPs (zero and nonnegative cones) the interior-point
+/// solver's KKT system is reused; it agrees with the sparse LU of `J`
+/// (adjoint and forward mode, with and without augmentation). Other cones
+/// fall back to LU.
+#[test]
+fn kkt_path_agrees_with_lu() {
+    use lpgd_diff::Factorization;
+    let problems = [
+        planted_qp(&mut Rng(900), 8, 2, 10),
+        planted_qp(&mut Rng(901), 5, 0, 12),
+        random_lp(&mut Rng(902), 6, 4),
+    ];
+    for (k, prob) in problems.iter().enumerate() {
+        let mut layer = DiffSolver::new(prob.clone(), tight()).unwrap();
+        layer.set_refinement(REFINE);
+        let sol = layer.solve().unwrap().clone();
+        let mut rng = Rng(950 + k as u64);
+        let g = random_loss(&mut rng, prob.n(), prob.m());
+        let dir = random_direction(&mut rng, prob);
+        for rho in [0.0, 0.7] {
+            let auto = ImplicitSettings {
+                rho,
+                factorization: Factorization::Auto,
+            };
+            let lu = ImplicitSettings {
+                rho,
+                factorization: Factorization::SparseLu,
+            };
+            assert!(layer.derivative_system(&sol, auto).unwrap().uses_kkt());
+            assert!(!layer.derivative_system(&sol, lu).unwrap().uses_kkt());
+            let a = layer.backward(Mode::Implicit(auto), &g).unwrap().grad;
+            let b = layer.backward(Mode::Implicit(lu), &g).unwrap().grad;
+            assert!(
+                a.rel_error(&b, 1e-12) < 1e-9,
+                "problem {k} ρ {rho}: {:e}",
+                a.rel_error(&b, 1e-12)
+            );
+            let ta = layer.jvp(Mode::Implicit(auto), &dir).unwrap().tangent;
+            let tb = layer.jvp(Mode::Implicit(lu), &dir).unwrap().tangent;
+            let gz = g.dense(prob.n(), prob.m());
+            let (da, db) = (ta.dot(&gz), tb.dot(&gz));
+            assert!(
+                (da - db).abs() <= 1e-9 * db.abs().max(1.0),
+                "problem {k} ρ {rho}: {da} vs {db}"
+            );
+        }
+    }
+    let cones = vec![SupportedCone::SecondOrder(3), SupportedCone::Nonnegative(2)];
+    let socp = planted_conic(&mut Rng(903), 4, cones, 1.0);
+    let mut layer = DiffSolver::new(socp, tight()).unwrap();
+    let sol = layer.solve().unwrap().clone();
+    assert!(!layer
+        .derivative_system(&sol, ImplicitSettings::default())
+        .unwrap()
+        .uses_kkt());
 }

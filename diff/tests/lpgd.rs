@@ -19,7 +19,10 @@ fn lpgd(envelope: Envelope, tau: f64, rho: f64) -> Mode {
     })
 }
 
-const IMPLICIT: Mode = Mode::Implicit(ImplicitSettings { rho: 0.0 });
+const IMPLICIT: Mode = Mode::Implicit(ImplicitSettings {
+    rho: 0.0,
+    factorization: lpgd_diff::Factorization::Auto,
+});
 
 fn layer_for(prob: &ProblemData) -> DiffSolver {
     let mut layer = DiffSolver::new(prob.clone(), tight()).unwrap();

@@ -562,6 +562,44 @@ impl KktSystem {
         for &(pos, v) in &self.const_entries {
             self.values[pos] = v;
         }
+        self.regularize_and_factor(settings)
+    }
+
+    /// True if every cone block enters `K` through a diagonal `H` (zero and
+    /// nonnegative cones), so that [`KktSystem::factor_with_diagonal_h`]
+    /// applies.
+    pub fn has_diagonal_h(&self) -> bool {
+        self.dim == self.n + self.m
+            && self.const_entries.is_empty()
+            && self.hs_entries.len() == self.m
+            && self
+                .hs_entries
+                .iter()
+                .all(|e| e.offset < self.m && e.pos == self.diag_pos[self.n + e.offset])
+    }
+
+    /// Factors `K` with a given diagonal `H` (one value per constraint row)
+    /// in place of the cones' scaling, with the usual static and dynamic
+    /// regularization; [`KktSystem::solve`] then solves with it. Used to
+    /// solve other systems of the same pattern (e.g. the implicit
+    /// derivative of a solution) with the symbolic analysis of this one.
+    /// Requires [`KktSystem::has_diagonal_h`].
+    pub fn factor_with_diagonal_h(&mut self, h: &[f64], settings: &Settings) -> Result<(), String> {
+        if !self.has_diagonal_h() || h.len() != self.m {
+            return Err("the KKT system has no diagonal H of this length".into());
+        }
+        self.values.copy_from_slice(&self.base);
+        for e in &self.hs_entries {
+            self.values[e.pos] += e.sign * h[e.offset];
+        }
+        self.regularize_and_factor(settings)
+    }
+
+    /// Factors `values` with a static regularization proportional to the
+    /// largest diagonal entry; if the factorization breaks down, retries
+    /// with 100× the regularization (iterative refinement against the
+    /// unregularized matrix recovers the accuracy).
+    fn regularize_and_factor(&mut self, settings: &Settings) -> Result<(), String> {
         self.static_reg = 0.0;
         if self.values.iter().any(|v| !v.is_finite()) {
             return Err("non-finite KKT entry".into());
@@ -571,9 +609,6 @@ impl KktSystem {
             .iter()
             .fold(0.0f64, |acc, &pos| acc.max(self.values[pos].abs()));
         let mut reg = settings.static_reg_constant + settings.static_reg_proportional * max_diag;
-        // If the factorization breaks down, retry with a larger static
-        // regularization; iterative refinement against the unregularized
-        // matrix recovers the accuracy.
         let mut result = Err(String::new());
         for _ in 0..REG_RETRIES {
             self.apply_static_reg(reg);
