@@ -7,7 +7,10 @@ use lpgd_diff::batch::{BatchInstance, DiffBatch};
 use lpgd_diff::{DiffError, DiffSolver, Envelope, LossGrad, LpgdSettings, Mode};
 use lpgd_solver::{Method, Settings};
 
-fn family(count: usize) -> (lpgd_solver::ProblemData, Vec<(Vec<f64>, Vec<f64>)>) {
+/// `(c, b)` of one instance.
+type CostRhs = (Vec<f64>, Vec<f64>);
+
+fn family(count: usize) -> (lpgd_solver::ProblemData, Vec<CostRhs>) {
     let base = planted_qp(&mut Rng(11), 6, 1, 8);
     let mut rng = Rng(12);
     let data = (0..count)
