@@ -4,16 +4,26 @@
 //!
 //! Every instance runs on a clone of one prototype [`DiffSolver`]: the
 //! interior-point symbolic analysis and the operator-splitting
-//! factorization are computed once. Results come back in input order, each
+//! factorization are computed once. For the operator-splitting method with
+//! an LPGD mode (`ρ = 0`, no refinement) the forward solves, and then all
+//! perturbed solves of the backward passes, run as lockstep batches of the
+//! solver ([`lpgd_solver::batch::BatchSolver`]: the shared factorization
+//! applied to all right-hand sides of an iteration at once), the perturbed
+//! ones warm-started from their instance's solution; the results are the
+//! same as instance by instance (bitwise: the solver's batch has that
+//! property). Results come back in input order, each
 //! instance with its own result: an infeasible instance, a failed perturbed
 //! solve or bad input is reported for that instance only; results do not
 //! depend on the number of threads.
 
-use crate::error::DiffError;
-use crate::layer::{Backward, DiffSolver, Mode};
+use crate::error::{check_tau_rho, DiffError, Side};
+use crate::layer::{Backward, BackwardInfo, DiffSolver, Mode};
+use crate::lpgd::{self, Envelope, LpgdSettings};
 use crate::params::LossGrad;
-use lpgd_solver::{ProblemData, Settings, Solution};
+use lpgd_solver::batch::{BatchItem, BatchSolver};
+use lpgd_solver::{ProblemData, Settings, Solution, Solver, SolverError, Start};
 use rayon::prelude::*;
+use std::time::Instant;
 
 /// One instance of a batch.
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +44,8 @@ pub struct InstanceResult {
     pub solution: Solution,
     /// Gradient and backward information (`None` when no loss was given).
     pub backward: Option<Backward>,
-    /// Forward wall time (s).
+    /// Forward wall time (s); in lockstep batches, the batch's forward wall
+    /// time divided by the number of instances.
     pub forward_time_s: f64,
 }
 
@@ -94,8 +105,34 @@ impl DiffBatch {
         Ok((layer, sol, t0.elapsed().as_secs_f64()))
     }
 
+    /// The solver's lockstep batch, for the operator-splitting method
+    /// without refinement.
+    fn lockstep(&self) -> Option<BatchSolver> {
+        match self.proto.solver() {
+            Solver::Admm(_) if self.proto.refinement() == 0 => {
+                Some(BatchSolver::from_solver(self.proto.solver().clone()))
+            }
+            _ => None,
+        }
+    }
+
     /// Forward solves only.
     pub fn forward(&self, items: &[BatchInstance<'_>]) -> Vec<Result<Solution, DiffError>> {
+        if let Some(bs) = self.lockstep() {
+            let batch: Vec<BatchItem> = items
+                .iter()
+                .map(|it| BatchItem {
+                    c: it.c,
+                    b: it.b,
+                    start: Start::Cold,
+                })
+                .collect();
+            return bs
+                .solve(&batch)
+                .into_iter()
+                .map(|r| r.map_err(diff_error))
+                .collect();
+        }
         items
             .par_iter()
             .map(|it| self.instance(it.c, it.b).map(|(_, sol, _)| sol))
@@ -124,6 +161,11 @@ impl DiffBatch {
     where
         F: Fn(usize, &Solution) -> Option<LossGrad> + Sync,
     {
+        if let (Some(bs), Mode::Lpgd(s)) = (self.lockstep(), mode) {
+            if s.rho == 0.0 {
+                return self.lockstep_lpgd(&bs, items, s, &loss);
+            }
+        }
         items
             .par_iter()
             .enumerate()
@@ -140,5 +182,143 @@ impl DiffBatch {
                 })
             })
             .collect()
+    }
+
+    /// Forward and LPGD backward passes as two lockstep batches.
+    fn lockstep_lpgd<F>(
+        &self,
+        bs: &BatchSolver,
+        items: &[BatchInstance<'_>],
+        s: LpgdSettings,
+        loss: &F,
+    ) -> Vec<Result<InstanceResult, DiffError>>
+    where
+        F: Fn(usize, &Solution) -> Option<LossGrad> + Sync,
+    {
+        let count = items.len().max(1) as f64;
+        let t0 = Instant::now();
+        let forward = self.forward(items);
+        let forward_time_s = t0.elapsed().as_secs_f64() / count;
+        let prob = self.proto.problem();
+        let (n, m) = (prob.n(), prob.m());
+        let sides: &[Side] = match s.envelope {
+            Envelope::Lower => &[Side::Plus],
+            Envelope::Upper => &[Side::Minus],
+            Envelope::Average => &[Side::Plus, Side::Minus],
+        };
+        // Each instance's solution and loss, or its error; and the perturbed
+        // problems `(instance, side, c, b, warm start)`.
+        let mut state: Vec<Result<(Solution, Option<LossGrad>), DiffError>> = Vec::new();
+        let mut perturbed: Vec<PerturbedProblem> = Vec::new();
+        for (i, (it, f)) in items.iter().zip(forward).enumerate() {
+            let prepared = f.and_then(|sol| {
+                if !sol.status.is_solved() {
+                    return Err(DiffError::ForwardNotSolved { status: sol.status });
+                }
+                let g = loss(i, &sol);
+                if let Some(g) = &g {
+                    g.check(n, m)?;
+                    check_tau_rho(Some(s.tau), s.rho)?;
+                    let (dc, db) = lpgd::loss_direction(prob, g);
+                    for &side in sides {
+                        let t = lpgd::sign(side) * s.tau;
+                        let c = it.c.iter().zip(&dc).map(|(c, d)| c + t * d).collect();
+                        let b = match &db {
+                            Some(db) => it.b.iter().zip(db).map(|(b, d)| b + t * d).collect(),
+                            None => it.b.to_vec(),
+                        };
+                        perturbed.push(PerturbedProblem {
+                            instance: i,
+                            side,
+                            c,
+                            b,
+                            start: sol.clone(),
+                        });
+                    }
+                }
+                Ok((sol, g))
+            });
+            state.push(prepared);
+        }
+        let t1 = Instant::now();
+        let batch: Vec<BatchItem> = perturbed
+            .iter()
+            .map(|p| BatchItem {
+                c: &p.c,
+                b: &p.b,
+                start: Start::Point {
+                    x: &p.start.x,
+                    y: &p.start.y,
+                    s: &p.start.s,
+                },
+            })
+            .collect();
+        let solved = bs.solve(&batch);
+        let backward_time_s = t1.elapsed().as_secs_f64() / count;
+        let mut outcomes: Vec<Vec<(Side, Result<Solution, DiffError>)>> =
+            (0..items.len()).map(|_| Vec::new()).collect();
+        for (p, r) in perturbed.iter().zip(solved) {
+            outcomes[p.instance].push((p.side, r.map_err(diff_error)));
+        }
+        state
+            .into_iter()
+            .zip(outcomes)
+            .map(|(st, outs)| {
+                let (sol, g) = st?;
+                let Some(g) = g else {
+                    return Ok(InstanceResult {
+                        solution: sol,
+                        backward: None,
+                        forward_time_s,
+                    });
+                };
+                let (mut plus, mut minus) = (None, None);
+                for (side, r) in outs {
+                    let p =
+                        r.and_then(|p| lpgd::perturbed_from(p, side, s.tau, g.ds.as_deref(), None));
+                    match side {
+                        Side::Plus => plus = Some(p),
+                        Side::Minus => minus = Some(p),
+                    }
+                }
+                let sides = match (plus, minus) {
+                    (Some(p), Some(q)) => lpgd::combine(p, q, s.fallback)?,
+                    (Some(p), None) => lpgd::Sides::Plus(p?),
+                    (None, Some(q)) => lpgd::Sides::Minus(q?),
+                    (None, None) => return Err(DiffError::NoSolution),
+                };
+                let (grad, envelope, solves) = lpgd::envelope_gradient(prob, &sol, s.tau, sides);
+                Ok(InstanceResult {
+                    solution: sol,
+                    backward: Some(Backward {
+                        grad,
+                        info: BackwardInfo {
+                            time_s: backward_time_s,
+                            envelope: Some(envelope),
+                            solves,
+                        },
+                    }),
+                    forward_time_s,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One perturbed problem of a lockstep backward pass.
+struct PerturbedProblem {
+    instance: usize,
+    side: Side,
+    c: Vec<f64>,
+    b: Vec<f64>,
+    /// The instance's solution, the warm start.
+    start: Solution,
+}
+
+/// Solver errors of one instance as differentiation errors.
+fn diff_error(e: SolverError) -> DiffError {
+    match e {
+        SolverError::Problem(p) => DiffError::Problem(p),
+        other => DiffError::Solver(other),
     }
 }

@@ -134,6 +134,11 @@ impl DiffSolver {
         self.refine_steps = steps;
     }
 
+    /// Newton refinement steps after every solve.
+    pub fn refinement(&self) -> usize {
+        self.refine_steps
+    }
+
     /// Applies the configured refinement to a solution of `prob`.
     fn refined(&self, prob: &ProblemData, mut sol: Solution) -> Result<Solution, DiffError> {
         if self.refine_steps > 0 && sol.status.is_solved() {

@@ -38,10 +38,10 @@ use crate::error::{check_tau_rho, DiffError, Side};
 use crate::lagrangian;
 use crate::layer::{DiffSolver, Direction, SolveRecord};
 use crate::params::{LossGrad, ParamGrad, Tangent};
-use lpgd_solver::{Solution, Status};
+use lpgd_solver::{ProblemData, Solution, Status};
 
 /// A gradient, the envelope it belongs to, and the perturbed solves.
-type EnvelopeGrad = (ParamGrad, Envelope, Vec<SolveRecord>);
+pub(crate) type EnvelopeGrad = (ParamGrad, Envelope, Vec<SolveRecord>);
 
 /// Which Lagrange–Moreau envelope's gradient LPGD returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +100,7 @@ impl Default for LpgdSettings {
 }
 
 /// One perturbed solve's outcome: `(x, saddle y, s)`, status, iterations.
-struct Perturbed {
+pub(crate) struct Perturbed {
     x: Vec<f64>,
     y: Vec<f64>,
     s: Vec<f64>,
@@ -108,28 +108,31 @@ struct Perturbed {
     iterations: u32,
 }
 
-fn run_side(
-    layer: &DiffSolver,
-    sol: &Solution,
-    s: LpgdSettings,
+/// `+1` for the plus side, `−1` for the minus side.
+pub(crate) fn sign(side: Side) -> f64 {
+    match side {
+        Side::Plus => 1.0,
+        Side::Minus => -1.0,
+    }
+}
+
+/// Checks a perturbed solution and turns its standard-form dual into the
+/// saddle point's `y`: `y' − t·ds (+ y_shift)`, `t = ±τ`.
+pub(crate) fn perturbed_from(
+    p: Solution,
     side: Side,
-    dir: &Direction<'_>,
+    tau: f64,
     ds: Option<&[f64]>,
     y_shift: Option<&[f64]>,
 ) -> Result<Perturbed, DiffError> {
-    let sigma = match side {
-        Side::Plus => 1.0,
-        Side::Minus => -1.0,
-    };
-    let t = sigma * s.tau;
-    let p = layer.perturbed_solve(sol, s.rho, t, dir)?;
     if !p.status.is_solved() {
         return Err(DiffError::PerturbedNotSolved {
             side,
-            tau: s.tau,
+            tau,
             status: p.status,
         });
     }
+    let t = sign(side) * tau;
     let mut y = p.y;
     if let Some(ds) = ds {
         for (yi, d) in y.iter_mut().zip(ds) {
@@ -150,8 +153,21 @@ fn run_side(
     })
 }
 
+fn run_side(
+    layer: &DiffSolver,
+    sol: &Solution,
+    s: LpgdSettings,
+    side: Side,
+    dir: &Direction<'_>,
+    ds: Option<&[f64]>,
+    y_shift: Option<&[f64]>,
+) -> Result<Perturbed, DiffError> {
+    let p = layer.perturbed_solve(sol, s.rho, sign(side) * s.tau, dir)?;
+    perturbed_from(p, side, s.tau, ds, y_shift)
+}
+
 /// The perturbed solves of an envelope.
-enum Sides {
+pub(crate) enum Sides {
     Plus(Perturbed),
     Minus(Perturbed),
     Both(Perturbed, Perturbed),
@@ -175,6 +191,21 @@ impl Sides {
             Sides::Minus(q) => vec![one(Side::Minus, q)],
             Sides::Both(p, q) => vec![one(Side::Plus, p), one(Side::Minus, q)],
         }
+    }
+}
+
+/// Applies the fallback to the outcomes of the two solves of an average
+/// envelope.
+pub(crate) fn combine(
+    plus: Result<Perturbed, DiffError>,
+    minus: Result<Perturbed, DiffError>,
+    fallback: Fallback,
+) -> Result<Sides, DiffError> {
+    match (plus, minus, fallback) {
+        (Ok(p), Ok(m), _) => Ok(Sides::Both(p, m)),
+        (Ok(p), Err(_), Fallback::OneSided) => Ok(Sides::Plus(p)),
+        (Err(_), Ok(m), Fallback::OneSided) => Ok(Sides::Minus(m)),
+        (Err(e), _, _) | (_, Err(e), _) => Err(e),
     }
 }
 
@@ -213,14 +244,19 @@ fn run_envelope(
                 || run_side(layer, sol, s, Side::Plus, dir, ds, y_shift),
                 || run_side(layer, sol, s, Side::Minus, dir, ds, y_shift),
             );
-            match (plus, minus, s.fallback) {
-                (Ok(p), Ok(m), _) => Ok(Sides::Both(p, m)),
-                (Ok(p), Err(_), Fallback::OneSided) => Ok(Sides::Plus(p)),
-                (Err(_), Ok(m), Fallback::OneSided) => Ok(Sides::Minus(m)),
-                (Err(e), _, _) | (_, Err(e), _) => Err(e),
-            }
+            combine(plus, minus, s.fallback)
         }
     }
+}
+
+/// The data direction of a loss: `Δc = dx − Aᵀds`, `Δb = −dy`.
+pub(crate) fn loss_direction(prob: &ProblemData, loss: &LossGrad) -> (Vec<f64>, Option<Vec<f64>>) {
+    let mut dc = loss.dx.clone().unwrap_or_else(|| vec![0.0; prob.n()]);
+    if let Some(ds) = &loss.ds {
+        prob.a.gemv_t(&mut dc, ds, -1.0, 1.0);
+    }
+    let db = loss.dy.as_ref().map(|dy| dy.iter().map(|v| -v).collect());
+    (dc, db)
 }
 
 /// LPGD backward pass: the gradient of the chosen envelope of the
@@ -231,36 +267,28 @@ pub(crate) fn backward(
     loss: &LossGrad,
     s: LpgdSettings,
 ) -> Result<EnvelopeGrad, DiffError> {
-    let prob = layer.problem();
-    let n = prob.n();
-    // Perturbation direction of the data: Δc = dx − Aᵀds, Δb = −dy.
-    let mut dc = loss.dx.clone().unwrap_or_else(|| vec![0.0; n]);
-    if let Some(ds) = &loss.ds {
-        prob.a.gemv_t(&mut dc, ds, -1.0, 1.0);
-    }
-    let db: Option<Vec<f64>> = loss.dy.as_ref().map(|dy| dy.iter().map(|v| -v).collect());
+    let (dc, db) = loss_direction(layer.problem(), loss);
     let dir = Direction {
         c: Some(&dc),
         b: db.as_deref(),
         ..Default::default()
     };
     let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref(), None)?;
-    Ok(envelope_gradient(layer, sol, s, sides))
+    Ok(envelope_gradient(layer.problem(), sol, s.tau, sides))
 }
 
 /// `∇_w L` differences of the envelope's solves (eq. 16 and 22).
-fn envelope_gradient(
-    layer: &DiffSolver,
+pub(crate) fn envelope_gradient(
+    prob: &ProblemData,
     sol: &Solution,
-    s: LpgdSettings,
+    tau: f64,
     sides: Sides,
 ) -> EnvelopeGrad {
-    let prob = layer.problem();
     let star = (&sol.x[..], &sol.y[..]);
     let grad = match &sides {
-        Sides::Both(p, q) => lagrangian::difference(prob, (&p.x, &p.y), (&q.x, &q.y), 0.5 / s.tau),
-        Sides::Plus(p) => lagrangian::difference(prob, (&p.x, &p.y), star, 1.0 / s.tau),
-        Sides::Minus(q) => lagrangian::difference(prob, star, (&q.x, &q.y), 1.0 / s.tau),
+        Sides::Both(p, q) => lagrangian::difference(prob, (&p.x, &p.y), (&q.x, &q.y), 0.5 / tau),
+        Sides::Plus(p) => lagrangian::difference(prob, (&p.x, &p.y), star, 1.0 / tau),
+        Sides::Minus(q) => lagrangian::difference(prob, star, (&q.x, &q.y), 1.0 / tau),
     };
     (grad, sides.envelope(), sides.record())
 }
@@ -294,10 +322,7 @@ pub(crate) fn lmd_backward(
     }
     let prob = layer.problem();
     let n = prob.n();
-    let mut dc = loss.dx.clone().unwrap_or_else(|| vec![0.0; n]);
-    if let Some(ds) = &loss.ds {
-        prob.a.gemv_t(&mut dc, ds, -1.0, 1.0);
-    }
+    let (dc, _) = loss_direction(prob, loss);
     // shift = Aᵀy* − (Px* + c + Aᵀy*).
     let mut grad_x = prob.c.clone();
     prob.p.symv_upper(&mut grad_x, &sol.x, 1.0, 1.0);
@@ -313,7 +338,7 @@ pub(crate) fn lmd_backward(
         ..Default::default()
     };
     let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref(), Some(&sol.y))?;
-    Ok(envelope_gradient(layer, sol, s, sides))
+    Ok(envelope_gradient(prob, sol, s.tau, sides))
 }
 
 /// Forward-mode LPGD: `(z*(w + τΔw) − z*(w))/τ` (lower, right-sided),

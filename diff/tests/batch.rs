@@ -62,13 +62,24 @@ fn batch_is_thread_independent_and_matches_single_solves() {
                 &b.backward.as_ref().unwrap().grad,
             );
             assert_eq!(ga, gb, "{method:?} instance {i}");
-            // The same bits as a batch of this instance alone, and the same
-            // gradient (to rounding: a fresh layer equilibrates its own data)
-            // as a fresh layer.
+            // The same bits as a batch of this instance alone and as a layer
+            // set up on the batch's base data (the lockstep path of ADMM
+            // and the per-instance path agree), and the same gradient to
+            // rounding as a layer set up on this instance's data (which
+            // equilibrates differently).
             let single = batch.forward_backward(&items[i..=i], mode);
             let single = single[0].as_ref().unwrap();
             assert_eq!(
                 &single.backward.as_ref().unwrap().grad,
+                ga,
+                "{method:?} instance {i}"
+            );
+            let mut same = DiffSolver::new(base.clone(), settings.clone()).unwrap();
+            same.update_c(&data[i].0).unwrap();
+            same.update_b(&data[i].1).unwrap();
+            same.solve().unwrap();
+            assert_eq!(
+                &same.backward(mode, &loss).unwrap().grad,
                 ga,
                 "{method:?} instance {i}"
             );
@@ -98,7 +109,6 @@ fn failures_are_per_instance() {
         vec![SupportedCone::Nonnegative(4)],
     )
     .unwrap();
-    let batch = DiffBatch::new(base, Settings::default()).unwrap();
     let loss = LossGrad::on_x(vec![1.0, 1.0]);
     let ok_b = [1.0; 4];
     // x₀ ≤ −1 and x₀ ≥ 1: infeasible.
@@ -126,16 +136,23 @@ fn failures_are_per_instance() {
             loss: Some(&loss),
         },
     ];
-    let out = batch.forward_backward(&items, Mode::Lpgd(LpgdSettings::default()));
-    assert!(out[0].is_ok() && out[3].is_ok());
-    assert!(
-        matches!(out[1], Err(DiffError::Problem(_))),
-        "{:?}",
-        out[1].as_ref().err()
-    );
-    assert!(
-        matches!(out[2], Err(DiffError::ForwardNotSolved { .. })),
-        "{:?}",
-        out[2].as_ref().err()
-    );
+    for method in [Method::InteriorPoint, Method::Admm] {
+        let settings = Settings {
+            method,
+            ..Settings::default()
+        };
+        let batch = DiffBatch::new(base.clone(), settings).unwrap();
+        let out = batch.forward_backward(&items, Mode::Lpgd(LpgdSettings::default()));
+        assert!(out[0].is_ok() && out[3].is_ok(), "{method:?}");
+        let e1 = out[1].as_ref().err();
+        assert!(
+            matches!(e1, Some(DiffError::Problem(_))),
+            "{method:?}: {e1:?}"
+        );
+        let e2 = out[2].as_ref().err();
+        assert!(
+            matches!(e2, Some(DiffError::ForwardNotSolved { .. })),
+            "{method:?}: {e2:?}"
+        );
+    }
 }

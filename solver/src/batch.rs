@@ -87,6 +87,12 @@ impl BatchSolver {
         })
     }
 
+    /// A batch solver over an existing solver's setup (its problem's `P`,
+    /// `A`, cones, settings and factorization or symbolic analysis).
+    pub fn from_solver(proto: Solver) -> Self {
+        BatchSolver { proto }
+    }
+
     /// The prototype problem.
     pub fn problem(&self) -> &ProblemData {
         self.proto.problem()
