@@ -5,13 +5,16 @@
 //! Every instance runs on a clone of one prototype [`DiffSolver`]: the
 //! interior-point symbolic analysis and the operator-splitting
 //! factorization are computed once. For the operator-splitting method with
-//! an LPGD mode (`ρ = 0`, no refinement) the forward solves, and then all
-//! perturbed solves of the backward passes, run as lockstep batches of the
-//! solver ([`lpgd_solver::batch::BatchSolver`]: the shared factorization
-//! applied to all right-hand sides of an iteration at once), the perturbed
-//! ones warm-started from their instance's solution; the results are the
-//! same as instance by instance (bitwise: the solver's batch has that
-//! property). Results come back in input order, each
+//! an LPGD mode (no refinement) the forward solves, and then all perturbed
+//! solves of the backward passes, run as lockstep batches of the solver
+//! ([`lpgd_solver::batch::BatchSolver`]: the shared factorization applied
+//! to all right-hand sides of an iteration at once), the perturbed ones
+//! warm-started from their instance's solution; with `ρ > 0` the
+//! augmented matrix `P + ρI` is factored once for all perturbed problems.
+//! The perturbed solves start from the prototype's step size, the
+//! instance-by-instance path from the one its forward solve ended with, so
+//! the two agree to the solver's tolerance, bitwise where the forward solves
+//! kept their initial step size (tested). Results come back in input order, each
 //! instance with its own result: an infeasible instance, a failed perturbed
 //! solve or bad input is reported for that instance only; results do not
 //! depend on the number of threads.
@@ -162,9 +165,7 @@ impl DiffBatch {
         F: Fn(usize, &Solution) -> Option<LossGrad> + Sync,
     {
         if let (Some(bs), Mode::Lpgd(s)) = (self.lockstep(), mode) {
-            if s.rho == 0.0 {
-                return self.lockstep_lpgd(&bs, items, s, &loss);
-            }
+            return self.lockstep_lpgd(&bs, items, s, &loss);
         }
         items
             .par_iter()
@@ -241,6 +242,33 @@ impl DiffBatch {
             state.push(prepared);
         }
         let t1 = Instant::now();
+        let aug;
+        let pbs = if s.rho > 0.0 {
+            let mut solver = self.proto.solver().clone();
+            let prepared = solver
+                .update_p_values(&self.proto.augmented_p_values(s.rho))
+                .map_err(DiffError::from)
+                .and_then(|()| solver.prepare().map_err(DiffError::from));
+            if let Err(e) = prepared {
+                let msg = e.to_string();
+                return (0..items.len())
+                    .map(|_| {
+                        Err(DiffError::Singular(format!(
+                            "augmented factorization: {msg}"
+                        )))
+                    })
+                    .collect();
+            }
+            aug = BatchSolver::from_solver(solver);
+            &aug
+        } else {
+            bs
+        };
+        for p in &mut perturbed {
+            for (c, x) in p.c.iter_mut().zip(&p.start.x) {
+                *c -= s.rho * x;
+            }
+        }
         let batch: Vec<BatchItem> = perturbed
             .iter()
             .map(|p| BatchItem {
@@ -253,7 +281,7 @@ impl DiffBatch {
                 },
             })
             .collect();
-        let solved = bs.solve(&batch);
+        let solved = pbs.solve(&batch);
         let backward_time_s = t1.elapsed().as_secs_f64() / count;
         let mut outcomes: Vec<Vec<(Side, Result<Solution, DiffError>)>> =
             (0..items.len()).map(|_| Vec::new()).collect();

@@ -134,6 +134,15 @@ impl DiffSolver {
         self.refine_steps = steps;
     }
 
+    /// Values of the internal `P` (full diagonal pattern) plus `ρI`.
+    pub(crate) fn augmented_p_values(&self, rho: f64) -> Vec<f64> {
+        let mut vals = self.p_work.clone();
+        for &pos in &self.p_diag_pos {
+            vals[pos] += rho;
+        }
+        vals
+    }
+
     /// Newton refinement steps after every solve.
     pub fn refinement(&self) -> usize {
         self.refine_steps

@@ -95,6 +95,51 @@ fn batch_is_thread_independent_and_matches_single_solves() {
     }
 }
 
+/// LPGD with augmentation in a batch (for ADMM: one factorization of
+/// `P + ρI` shared by all perturbed problems) agrees with the
+/// instance-by-instance path.
+#[test]
+fn augmented_batch_matches_single_layers() {
+    let (base, data) = family(8);
+    for method in [Method::InteriorPoint, Method::Admm] {
+        let settings = Settings {
+            method,
+            ..Settings::default()
+        };
+        let batch = DiffBatch::new(base.clone(), settings.clone()).unwrap();
+        let loss = LossGrad::on_x(vec![1.0; base.n()]);
+        let items: Vec<BatchInstance> = data
+            .iter()
+            .map(|(c, b)| BatchInstance {
+                c,
+                b,
+                loss: Some(&loss),
+            })
+            .collect();
+        let mode = Mode::Lpgd(LpgdSettings {
+            tau: 0.1,
+            rho: 0.5,
+            envelope: Envelope::Average,
+            ..Default::default()
+        });
+        let out = batch.forward_backward(&items, mode);
+        for (i, r) in out.iter().enumerate() {
+            let g = &r.as_ref().unwrap().backward.as_ref().unwrap().grad;
+            let mut same = DiffSolver::new(base.clone(), settings.clone()).unwrap();
+            same.update_c(&data[i].0).unwrap();
+            same.update_b(&data[i].1).unwrap();
+            same.solve().unwrap();
+            let h = same.backward(mode, &loss).unwrap().grad;
+            let tol = if method == Method::Admm { 1e-3 } else { 1e-12 };
+            assert!(
+                g.rel_error(&h, 1e-12) <= tol,
+                "{method:?} instance {i}: {:e}",
+                g.rel_error(&h, 1e-12)
+            );
+        }
+    }
+}
+
 #[test]
 fn failures_are_per_instance() {
     use lpgd_solver::{CscMatrix, ProblemData, SupportedCone};

@@ -108,6 +108,16 @@ impl Solver {
         }
     }
 
+    /// Performs pending factorization work now (operator splitting: a
+    /// refactorization after an update of `P` or `A`), so that clones made
+    /// afterwards share it; the interior-point method has none.
+    pub fn prepare(&mut self) -> Result<(), SolverError> {
+        match self {
+            Solver::InteriorPoint(_) => Ok(()),
+            Solver::Admm(s) => s.prepare(),
+        }
+    }
+
     /// Replaces the linear cost `c`.
     pub fn update_c(&mut self, c: &[f64]) -> Result<(), ProblemError> {
         match self {

@@ -388,6 +388,16 @@ impl AdmmSolver {
         self.scale
     }
 
+    /// Performs a refactorization pending after an update of `P` or `A` now
+    /// rather than at the next solve, so that clones made afterwards share
+    /// it (e.g. the problems of a batch).
+    pub fn prepare(&mut self) -> Result<(), SolverError> {
+        if self.needs_refactor {
+            self.refactor()?;
+        }
+        Ok(())
+    }
+
     /// Replaces the linear cost `c` (no refactorization).
     pub fn update_c(&mut self, c: &[f64]) -> Result<(), ProblemError> {
         self.equil.update_c(&mut self.data, &mut self.c, c)?;
