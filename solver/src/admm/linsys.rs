@@ -253,71 +253,87 @@ impl KktFactor {
     }
 }
 
+/// Columns per panel of [`KktFactor::solve_interleaved`]: a panel row fits
+/// in a few vector registers, so the updates of a panel by one entry of `L`
+/// have a fixed width and need no bounds checks.
+const PANEL: usize = 8;
+
 impl KktFactor {
     /// Solves `K V = B` for `k` right-hand sides stored interleaved
-    /// (entry `(i, c)` of the `dim × k` block at `i·k + c`, so the updates
-    /// of all columns by one entry of `L` are contiguous and vectorize).
-    /// Each column gets exactly the arithmetic of faer's simplicial solve
-    /// of that column alone: `x ← Pb`, `x_i −= l_ij·x_j` down the columns
-    /// of the unit `L`, then `x_j ← x_j·(1/d_j) − Σ l_ij·x_i` (summed from
-    /// the last entry up) back up, `v ← Pᵀx`. Returns false, doing nothing,
-    /// for a supernodal factorization.
+    /// (entry `(i, c)` of the `dim × k` block at `i·k + c`). Each column
+    /// gets exactly the arithmetic of faer's simplicial solve of that column
+    /// alone: `x ← Pb`, `x_i −= l_ij·x_j` down the columns of the unit `L`,
+    /// then `x_j ← x_j·(1/d_j) − Σ l_ij·x_i` (summed from the last entry up)
+    /// back up, `v ← Pᵀx`. The permuted columns are solved in panels of
+    /// [`PANEL`] interleaved columns (`dim × PANEL`, the last one padded with
+    /// zeros), so the updates of a panel by one entry of `L` are contiguous
+    /// and vectorize. Returns false, doing nothing, for a supernodal
+    /// factorization.
     pub fn solve_interleaved(&self, block: &mut [f64], k: usize, work: &mut Vec<f64>) -> bool {
         let SymbolicCholeskyRaw::Simplicial(sym) = self.pattern.symbolic.raw() else {
             return false;
         };
         let dim = self.pattern.dim();
-        debug_assert_eq!(block.len(), dim * k);
+        assert_eq!(block.len(), dim * k);
         let (cp, ri, lv) = (sym.col_ptr(), sym.row_idx(), &self.l_values[..]);
-        work.resize(dim * k + k, 0.0);
-        let (x, acc) = work.split_at_mut(dim * k);
-        match self.pattern.symbolic.perm() {
-            Some(perm) => {
-                for (i, &src) in perm.arrays().0.iter().enumerate() {
-                    x[i * k..(i + 1) * k].copy_from_slice(&block[src * k..(src + 1) * k]);
-                }
-            }
-            None => x.copy_from_slice(block),
-        }
-        for j in 0..dim {
-            let (head, tail) = x.split_at_mut((j + 1) * k);
-            let xj = &head[j * k..];
-            for (&i, &l) in ri[cp[j] + 1..cp[j + 1]]
-                .iter()
-                .zip(&lv[cp[j] + 1..cp[j + 1]])
-            {
-                let row = &mut tail[(i - j - 1) * k..(i - j) * k];
-                for (xi, &v) in row.iter_mut().zip(xj) {
-                    *xi -= l * v;
-                }
+        let panels = k.div_ceil(PANEL);
+        work.resize(panels * dim * PANEL, 0.0);
+        let (x, _) = work.as_chunks_mut::<PANEL>();
+        let perm = self.pattern.symbolic.perm().map(|p| p.arrays());
+        // Row i of the permuted system is row perm[i] of the block.
+        for i in 0..dim {
+            let src = perm.map_or(i, |(fwd, _)| fwd[i]);
+            let row = &block[src * k..(src + 1) * k];
+            for (p, cols) in row.chunks(PANEL).enumerate() {
+                let lane = &mut x[p * dim + i];
+                lane[..cols.len()].copy_from_slice(cols);
+                lane[cols.len()..].fill(0.0);
             }
         }
-        for j in (0..dim).rev() {
-            acc.fill(0.0);
-            let (head, tail) = x.split_at_mut((j + 1) * k);
-            let rows = ri[cp[j] + 1..cp[j + 1]]
-                .iter()
-                .zip(&lv[cp[j] + 1..cp[j + 1]]);
-            for (&i, &l) in rows.rev() {
-                let row = &tail[(i - j - 1) * k..(i - j) * k];
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += l * v;
-                }
-            }
-            let dinv = lv[cp[j]].recip();
-            for (xj, a) in head[j * k..].iter_mut().zip(acc.iter()) {
-                *xj = *xj * dinv - a;
-            }
+        for panel in x.chunks_exact_mut(dim) {
+            solve_panel(panel, cp, ri, lv);
         }
-        match self.pattern.symbolic.perm() {
-            Some(perm) => {
-                for (i, &src) in perm.arrays().1.iter().enumerate() {
-                    block[i * k..(i + 1) * k].copy_from_slice(&x[src * k..(src + 1) * k]);
-                }
+        for i in 0..dim {
+            let src = perm.map_or(i, |(_, inv)| inv[i]);
+            let row = &mut block[i * k..(i + 1) * k];
+            for (p, cols) in row.chunks_mut(PANEL).enumerate() {
+                cols.copy_from_slice(&x[p * dim + src][..cols.len()]);
             }
-            None => block.copy_from_slice(x),
         }
         true
+    }
+}
+
+/// `x ← L⁻ᵀD⁻¹L⁻¹x` for one panel (`dim` rows of [`PANEL`] columns) with
+/// the simplicial factor in compressed columns (`cp`, `ri`, `lv`; the
+/// diagonal `d_j` stored first in column `j`, then the entries of the unit
+/// `L` below it).
+fn solve_panel(x: &mut [[f64; PANEL]], cp: &[usize], ri: &[usize], lv: &[f64]) {
+    let dim = x.len();
+    for j in 0..dim {
+        let xj = x[j];
+        let col = cp[j] + 1..cp[j + 1];
+        for (&i, &l) in ri[col.clone()].iter().zip(&lv[col]) {
+            let xi = &mut x[i];
+            for c in 0..PANEL {
+                xi[c] -= l * xj[c];
+            }
+        }
+    }
+    for j in (0..dim).rev() {
+        let mut acc = [0.0; PANEL];
+        let col = cp[j] + 1..cp[j + 1];
+        for (&i, &l) in ri[col.clone()].iter().zip(&lv[col]).rev() {
+            let xi = &x[i];
+            for c in 0..PANEL {
+                acc[c] += l * xi[c];
+            }
+        }
+        let dinv = lv[cp[j]].recip();
+        let xj = &mut x[j];
+        for c in 0..PANEL {
+            xj[c] = xj[c] * dinv - acc[c];
+        }
     }
 }
 
@@ -403,7 +419,7 @@ mod tests {
         let rho: Vec<f64> = (0..a.m).map(|i| 0.1 * (1.0 + i as f64)).collect();
         let f = KktFactor::new(pattern.clone(), &p, &a, 1e-6, &rho).unwrap();
         let dim = pattern.dim();
-        for k in [1, 3, 4, 7] {
+        for k in [1, 3, 4, 7, 8, 9, 16, 21] {
             let cols: Vec<Vec<f64>> = (0..k)
                 .map(|c| {
                     (0..dim)
