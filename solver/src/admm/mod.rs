@@ -139,6 +139,15 @@ impl Iterate {
     }
 }
 
+/// The equilibrated `P̂` (upper triangle) and `Â`, shared by the clones of
+/// a solver (the problems of a batch, whose iterations then read one copy
+/// from the cache) until one of them gets new values.
+#[derive(Debug, Clone)]
+struct ScaledMatrices {
+    p: CscMatrix,
+    a: CscMatrix,
+}
+
 /// Products of the residual evaluation (scaled data).
 #[derive(Debug, Clone)]
 struct Work {
@@ -211,8 +220,7 @@ pub struct AdmmSolver {
     data: ProblemData,
     settings: Settings,
     equil: Equilibration,
-    p: CscMatrix,
-    a: CscMatrix,
+    mats: Arc<ScaledMatrices>,
     c: Vec<f64>,
     b: Vec<f64>,
     factor: Arc<KktFactor>,
@@ -316,8 +324,7 @@ impl AdmmSolver {
             aa: Anderson::new(len, settings.admm.anderson_memory),
             settings,
             equil,
-            p,
-            a,
+            mats: Arc::new(ScaledMatrices { p, a }),
             c,
             b,
             factor: Arc::new(factor),
@@ -407,8 +414,9 @@ impl AdmmSolver {
     /// Replaces the values of `A` (same pattern); the numeric
     /// refactorization happens at the next solve.
     pub fn update_a_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        let mats = Arc::make_mut(&mut self.mats);
         self.equil
-            .update_a_values(&mut self.data, &mut self.a, vals)?;
+            .update_a_values(&mut self.data, &mut mats.a, vals)?;
         self.needs_refactor = true;
         Ok(())
     }
@@ -418,8 +426,9 @@ impl AdmmSolver {
     /// `P` indefinite are rejected ([`ProblemError::PIndefinite`],
     /// [`ProblemError::PNotPsd`]) and change nothing.
     pub fn update_p_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        let mats = Arc::make_mut(&mut self.mats);
         self.equil
-            .update_p_values(&mut self.data, &mut self.p, vals)?;
+            .update_p_values(&mut self.data, &mut mats.p, vals)?;
         self.needs_refactor = true;
         Ok(())
     }
@@ -450,7 +459,8 @@ impl AdmmSolver {
     /// the factor is shared) and recomputes `q`.
     fn refactor(&mut self) -> Result<(), SolverError> {
         let sigma = self.settings.admm.sigma;
-        Arc::make_mut(&mut self.factor).refactor(&self.p, &self.a, sigma, &self.rho)?;
+        let mats = &*self.mats;
+        Arc::make_mut(&mut self.factor).refactor(&mats.p, &mats.a, sigma, &self.rho)?;
         self.needs_refactor = false;
         self.update_q();
         Ok(())
@@ -466,7 +476,7 @@ impl AdmmSolver {
         self.factor
             .solve_in_place(&mut self.q, 1, &mut self.solve_ws.0);
         let (qx, qy) = self.q.split_at(n);
-        self.p.symv_upper(&mut self.pq, qx, 1.0, 0.0);
+        self.mats.p.symv_upper(&mut self.pq, qx, 1.0, 0.0);
         self.q_coef = dot(&self.c, qx) + dot(&self.b, qy) - dot(qx, &self.pq);
         self.d_tau = self.settings.admm.rho_tau * self.q_coef.max(1.0);
         self.needs_q = false;
@@ -571,7 +581,7 @@ impl AdmmSolver {
         let (wx, rest) = w.split_at(n);
         let (wy, w_tau) = rest.split_at(py.len());
         let (c, b) = (&self.c[..], &self.b[..]);
-        let (ppp, ppq, cpx, bpy) = if self.p.nnz() > 0 {
+        let (ppp, ppq, cpx, bpy) = if self.mats.p.nnz() > 0 {
             let (qx, qy) = self.q.split_at(n);
             quadratic_terms(sigma, px, py, wx, wy, qx, qy, c, b, &self.rho_inv)
         } else {
@@ -642,9 +652,10 @@ impl AdmmSolver {
         let tau = ut[0];
         let vs = &self.it.v[n..n + m];
         let w = &mut self.work;
-        self.p.symv_upper(&mut w.px, ux, 1.0, 0.0);
-        self.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
-        self.a.gemv(&mut w.ax, ux, 1.0, 0.0);
+        let mats = &*self.mats;
+        mats.p.symv_upper(&mut w.px, ux, 1.0, 0.0);
+        mats.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
+        mats.a.gemv(&mut w.ax, ux, 1.0, 0.0);
         for j in 0..n {
             w.rx[j] = w.px[j] + w.aty[j] + self.c[j] * tau;
         }
@@ -970,8 +981,8 @@ impl AdmmSolver {
         let sl: Vec<f64> = self.it.v[n..n + m].iter().map(|v| v / tau).collect();
         let (xp, yp, sp) = polish::polish(
             &self.factor,
-            &self.p,
-            &self.a,
+            &self.mats.p,
+            &self.mats.a,
             &self.c,
             &self.b,
             &self.equality_rows,
