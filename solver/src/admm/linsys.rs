@@ -347,10 +347,30 @@ impl KktFactor {
         for row in &mut x[(k / PANEL) * dim..] {
             row[k % PANEL..].fill(0.0);
         }
-        for panel in x.chunks_exact_mut(dim) {
-            solve_panel(panel, cp, ri, lv);
-        }
+        pulp::Arch::new().dispatch(SolvePanels { x, dim, cp, ri, lv });
         true
+    }
+}
+
+/// The panel solves of [`KktFactor::solve_columns`], compiled for the
+/// widest vector instructions the CPU has (`pulp` runtime dispatch; the
+/// same IEEE operations at any width, no fused multiply-add).
+struct SolvePanels<'a> {
+    x: &'a mut [[f64; PANEL]],
+    dim: usize,
+    cp: &'a [usize],
+    ri: &'a [usize],
+    lv: &'a [f64],
+}
+
+impl pulp::WithSimd for SolvePanels<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        for panel in self.x.chunks_exact_mut(self.dim) {
+            solve_panel(panel, self.cp, self.ri, self.lv);
+        }
     }
 }
 
@@ -358,6 +378,7 @@ impl KktFactor {
 /// the simplicial factor in compressed columns (`cp`, `ri`, `lv`; the
 /// diagonal `d_j` stored first in column `j`, then the entries of the unit
 /// `L` below it).
+#[inline(always)]
 fn solve_panel(x: &mut [[f64; PANEL]], cp: &[usize], ri: &[usize], lv: &[f64]) {
     let dim = x.len();
     for j in 0..dim {
