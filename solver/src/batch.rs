@@ -29,6 +29,7 @@
 //! reports its own status or error without affecting the others. A time
 //! limit counts the wall time of the problem's group.
 
+use crate::admm::linsys::ColumnBlock;
 use crate::admm::{AdmmSolver, RunState, Start};
 use crate::error::SolverError;
 use crate::problem::ProblemData;
@@ -170,8 +171,7 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
             Ok((solver, state))
         })
         .collect();
-    let mut block: Vec<f64> = vec![0.0; dim * items.len()];
-    let mut work = Vec::new();
+    let mut block = ColumnBlock::new(dim, items.len());
     let mut members: Vec<usize> = Vec::with_capacity(items.len());
     loop {
         members.clear();
@@ -182,9 +182,10 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
                 continue;
             }
             active = true;
-            let on_shared = Arc::ptr_eq(solver.factor(), &shared);
             solver.linear_rhs();
-            if on_shared {
+            if Arc::ptr_eq(solver.factor(), &shared) {
+                // Gathered into the block while the right-hand side is hot.
+                shared.set_column(&mut block, members.len(), solver.linear_buffer());
                 members.push(i);
             } else {
                 solver.solve_linear();
@@ -194,26 +195,14 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
         if !active {
             break;
         }
-        let k = members.len();
-        if k == 0 {
+        if members.is_empty() {
             continue;
         }
-        // Gather the right-hand sides interleaved, solve, scatter back.
-        let block = &mut block[..dim * k];
-        for (col, &i) in members.iter().enumerate() {
-            if let Ok((solver, _)) = &mut runs[i] {
-                for (r, v) in solver.linear_buffer().iter().enumerate() {
-                    block[r * k + col] = *v;
-                }
-            }
-        }
-        let solved = shared.solve_interleaved(block, k, &mut work);
+        let solved = shared.solve_columns(&mut block, members.len());
         for (col, &i) in members.iter().enumerate() {
             if let Ok((solver, state)) = &mut runs[i] {
                 if solved {
-                    for (r, v) in solver.linear_buffer().iter_mut().enumerate() {
-                        *v = block[r * k + col];
-                    }
+                    shared.get_column(&block, col, solver.linear_buffer());
                 } else {
                     solver.solve_linear();
                 }

@@ -107,25 +107,30 @@ impl Anderson {
             return false;
         }
         if self.has_prev {
-            let col = self.next;
-            let (sc, yc) = (
-                &mut self.s[col * self.dim..(col + 1) * self.dim],
-                &mut self.y[col * self.dim..(col + 1) * self.dim],
-            );
-            for i in 0..self.dim {
-                sc[i] = w[i] - self.prev_w[i];
-                yc[i] = g[i] - self.prev_g[i];
+            let (col, dim, mem) = (self.next, self.dim, self.mem);
+            let sc = &mut self.s[col * dim..(col + 1) * dim];
+            for ((s, &wi), &pw) in sc.iter_mut().zip(&*w).zip(&self.prev_w) {
+                *s = wi - pw;
             }
-            self.next = (self.next + 1) % self.mem;
-            self.len = (self.len + 1).min(self.mem);
+            let yc = &mut self.y[col * dim..(col + 1) * dim];
+            for ((y, &gi), &pg) in yc.iter_mut().zip(g).zip(&self.prev_g) {
+                *y = gi - pg;
+            }
+            self.next = (self.next + 1) % mem;
+            self.len = (self.len + 1).min(mem);
             // Refresh row/column `col` of the Gram matrix.
-            let yc = &self.y[col * self.dim..(col + 1) * self.dim];
-            for k in 0..self.len {
-                let yk = &self.y[k * self.dim..(k + 1) * self.dim];
-                let v = wdot(yc, yk, &self.metric);
-                self.gram[col * self.mem + k] = v;
-                self.gram[k * self.mem + col] = v;
-            }
+            let (y, gram) = (&self.y, &mut self.gram);
+            let yk = |k: usize| &y[k * dim..(k + 1) * dim];
+            for_each_wdot(
+                self.len,
+                |_| yk(col),
+                yk,
+                &self.metric,
+                |k, v| {
+                    gram[col * mem + k] = v;
+                    gram[k * mem + col] = v;
+                },
+            );
         }
         self.prev_w.copy_from_slice(w);
         self.prev_g.copy_from_slice(g);
@@ -135,12 +140,14 @@ impl Anderson {
             return false;
         }
         w.copy_from_slice(tw);
-        for k in 0..self.len {
-            let gk = self.gamma[k];
-            let sk = &self.s[k * self.dim..(k + 1) * self.dim];
-            let yk = &self.y[k * self.dim..(k + 1) * self.dim];
-            for i in 0..self.dim {
-                w[i] -= gk * (sk[i] + yk[i]);
+        let dim = self.dim;
+        for ((&gk, sk), yk) in self.gamma[..self.len]
+            .iter()
+            .zip(self.s.chunks_exact(dim))
+            .zip(self.y.chunks_exact(dim))
+        {
+            for ((wi, &si), &yi) in w.iter_mut().zip(sk).zip(yk) {
+                *wi -= gk * (si + yi);
             }
         }
         w.iter().all(|v| v.is_finite())
@@ -155,8 +162,10 @@ impl Anderson {
             trace += self.gram[k * self.mem + k];
         }
         let lambda = 1e-10 * trace + f64::MIN_POSITIVE;
+        let (dim, y, rhs) = (self.dim, &self.y, &mut self.rhs);
+        let yk = |k: usize| &y[k * dim..(k + 1) * dim];
+        for_each_wdot(l, yk, |_| g, &self.metric, |k, v| rhs[k] = v);
         for k in 0..l {
-            self.rhs[k] = wdot(&self.y[k * self.dim..(k + 1) * self.dim], g, &self.metric);
             for j in 0..l {
                 self.chol[k * l + j] = self.gram[k * self.mem + j];
             }
@@ -205,9 +214,70 @@ fn wdot(a: &[f64], b: &[f64], r: &[f64]) -> f64 {
     a.iter().zip(b).zip(r).map(|((x, y), w)| w * x * y).sum()
 }
 
+/// `[Σᵢ (rᵢ·a_c[i])·b_c[i]]_c` for `W` pairs of vectors of the length of `r`:
+/// each sum bitwise that of [`wdot`] (index order, from `−0.0` like
+/// `Iterator::sum`), the `W` sums side by side as independent chains.
+#[inline]
+fn wdots<const W: usize>(a: [&[f64]; W], b: [&[f64]; W], r: &[f64]) -> [f64; W] {
+    let n = r.len();
+    let (a, b) = (a.map(|v| &v[..n]), b.map(|v| &v[..n]));
+    let mut acc = [-0.0; W];
+    for (i, &ri) in r.iter().enumerate() {
+        for c in 0..W {
+            acc[c] += ri * a[c][i] * b[c][i];
+        }
+    }
+    acc
+}
+
+/// `f(k, Σᵢ rᵢ·a(k)ᵢ·b(k)ᵢ)` for `k < len` ([`wdots`], four at a time).
+fn for_each_wdot<'a>(
+    len: usize,
+    a: impl Fn(usize) -> &'a [f64],
+    b: impl Fn(usize) -> &'a [f64],
+    r: &[f64],
+    mut f: impl FnMut(usize, f64),
+) {
+    let mut k = 0;
+    while k + 4 <= len {
+        let v = wdots::<4>(
+            std::array::from_fn(|c| a(k + c)),
+            std::array::from_fn(|c| b(k + c)),
+            r,
+        );
+        for (c, v) in v.into_iter().enumerate() {
+            f(k + c, v);
+        }
+        k += 4;
+    }
+    for k in k..len {
+        let [v] = wdots::<1>([a(k)], [b(k)], r);
+        f(k, v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_weighted_dots_are_bitwise_wdot() {
+        let dim = 37;
+        let v = |k: usize| -> Vec<f64> {
+            (0..dim)
+                .map(|i| ((i * 7 + k * 13) % 11) as f64 / 3.0 - 1.7 + 1e-9 * i as f64)
+                .collect()
+        };
+        let rows: Vec<Vec<f64>> = (0..10).map(v).collect();
+        let (g, r) = (v(99), v(42).iter().map(|x| x.abs()).collect::<Vec<_>>());
+        for len in 0..=rows.len() {
+            let mut got = vec![f64::NAN; len];
+            for_each_wdot(len, |k| &rows[k], |_| &g, &r, |k, d| got[k] = d);
+            for (k, d) in got.iter().enumerate() {
+                assert_eq!(d.to_bits(), wdot(&rows[k], &g, &r).to_bits());
+            }
+        }
+    }
 
     /// On an affine contraction `T(w) = Mw + q` of dimension `d`, type-II
     /// Anderson with memory `d` is equivalent to GMRES and would converge in

@@ -139,6 +139,15 @@ impl Iterate {
     }
 }
 
+/// The equilibrated `P̂` (upper triangle) and `Â`, shared by the clones of
+/// a solver (the problems of a batch, whose iterations then read one copy
+/// from the cache) until one of them gets new values.
+#[derive(Debug, Clone)]
+struct ScaledMatrices {
+    p: CscMatrix,
+    a: CscMatrix,
+}
+
 /// Products of the residual evaluation (scaled data).
 #[derive(Debug, Clone)]
 struct Work {
@@ -211,8 +220,7 @@ pub struct AdmmSolver {
     data: ProblemData,
     settings: Settings,
     equil: Equilibration,
-    p: CscMatrix,
-    a: CscMatrix,
+    mats: Arc<ScaledMatrices>,
     c: Vec<f64>,
     b: Vec<f64>,
     factor: Arc<KktFactor>,
@@ -316,8 +324,7 @@ impl AdmmSolver {
             aa: Anderson::new(len, settings.admm.anderson_memory),
             settings,
             equil,
-            p,
-            a,
+            mats: Arc::new(ScaledMatrices { p, a }),
             c,
             b,
             factor: Arc::new(factor),
@@ -417,8 +424,9 @@ impl AdmmSolver {
     /// Replaces the values of `A` (same pattern); the numeric
     /// refactorization happens at the next solve.
     pub fn update_a_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        let mats = Arc::make_mut(&mut self.mats);
         self.equil
-            .update_a_values(&mut self.data, &mut self.a, vals)?;
+            .update_a_values(&mut self.data, &mut mats.a, vals)?;
         self.needs_refactor = true;
         Ok(())
     }
@@ -428,8 +436,9 @@ impl AdmmSolver {
     /// `P` indefinite are rejected ([`ProblemError::PIndefinite`],
     /// [`ProblemError::PNotPsd`]) and change nothing.
     pub fn update_p_values(&mut self, vals: &[f64]) -> Result<(), ProblemError> {
+        let mats = Arc::make_mut(&mut self.mats);
         self.equil
-            .update_p_values(&mut self.data, &mut self.p, vals)?;
+            .update_p_values(&mut self.data, &mut mats.p, vals)?;
         self.needs_refactor = true;
         Ok(())
     }
@@ -460,7 +469,8 @@ impl AdmmSolver {
     /// the factor is shared) and recomputes `q`.
     fn refactor(&mut self) -> Result<(), SolverError> {
         let sigma = self.settings.admm.sigma;
-        Arc::make_mut(&mut self.factor).refactor(&self.p, &self.a, sigma, &self.rho)?;
+        let mats = &*self.mats;
+        Arc::make_mut(&mut self.factor).refactor(&mats.p, &mats.a, sigma, &self.rho)?;
         self.needs_refactor = false;
         self.update_q();
         Ok(())
@@ -476,7 +486,7 @@ impl AdmmSolver {
         self.factor
             .solve_in_place(&mut self.q, 1, &mut self.solve_ws.0);
         let (qx, qy) = self.q.split_at(n);
-        self.p.symv_upper(&mut self.pq, qx, 1.0, 0.0);
+        self.mats.p.symv_upper(&mut self.pq, qx, 1.0, 0.0);
         self.q_coef = dot(&self.c, qx) + dot(&self.b, qy) - dot(qx, &self.pq);
         self.d_tau = self.settings.admm.rho_tau * self.q_coef.max(1.0);
         self.needs_q = false;
@@ -573,67 +583,75 @@ impl AdmmSolver {
 
     /// The linear step `ũ = (R + F)⁻¹Rw` from `p = K⁻¹[σw_x; −w_y/ρ]`.
     fn linear_finish(&mut self) {
-        let (n, m) = (self.data.n(), self.data.m());
-        let s = &self.settings.admm;
-        let w = &self.it.w;
-        let p = &self.work.p;
+        let n = self.data.n();
+        let sigma = self.settings.admm.sigma;
+        let w = &self.it.w[..];
+        let p = &self.work.p[..];
         let (px, py) = p.split_at(n);
-        // p_xᵀP̂p_x and q_xᵀP̂p_x without a product with P̂: the first block
-        // row of Kp gives P̂p_x = σ(w_x − p_x) − Âᵀp_y, the second
-        // Âp_x = (p_y − w_y)/ρ, and Kq gives Âq_x = q_y/ρ − b̂.
-        let (ppp, ppq) = if self.p.nnz() > 0 {
+        let (wx, rest) = w.split_at(n);
+        let (wy, w_tau) = rest.split_at(py.len());
+        let (c, b) = (&self.c[..], &self.b[..]);
+        let (ppp, ppq, cpx, bpy) = if self.mats.p.nnz() > 0 {
             let (qx, qy) = self.q.split_at(n);
-            let (mut ppp, mut ppq) = (0.0, 0.0);
-            for j in 0..n {
-                let d = s.sigma * (w[j] - px[j]);
-                ppp += px[j] * d;
-                ppq += qx[j] * d;
-            }
-            for i in 0..m {
-                let r = self.rho_inv[i];
-                ppp -= py[i] * (py[i] - w[n + i]) * r;
-                ppq -= py[i] * (qy[i] * r - self.b[i]);
-            }
-            (ppp.max(0.0), ppq)
+            quadratic_terms(sigma, px, py, wx, wy, qx, qy, c, b, &self.rho_inv)
         } else {
-            (0.0, 0.0)
+            (0.0, 0.0, dot(c, px), dot(b, py))
         };
         let a = self.d_tau + self.q_coef;
-        let beta = -dot(&self.c, px) - dot(&self.b, py) + 2.0 * ppq - self.d_tau * w[n + m];
+        let beta = -cpx - bpy + 2.0 * ppq - self.d_tau * w_tau[0];
         let tau = root_plus(a, beta, -ppp);
-        let ut = &mut self.it.ut;
-        for k in 0..n + m {
-            ut[k] = p[k] - tau * self.q[k];
+        let (ut_xy, ut_tau) = self.it.ut.split_at_mut(p.len());
+        for ((u, &pk), &qk) in ut_xy.iter_mut().zip(p).zip(&self.q) {
+            *u = pk - tau * qk;
         }
-        ut[n + m] = tau;
+        ut_tau[0] = tau;
     }
 
-    /// `u = Π_C(2ũ − w)`, `v = R(u − (2ũ − w))`, `T(w) = w + α(u − ũ)`.
-    fn projection_step(&mut self) {
+    /// `u = Π_C(2ũ − w)`, `v = R(u − (2ũ − w))`, `T(w) = w + α(u − ũ)`;
+    /// returns `‖g‖_R` of `g = T(w) − w`.
+    fn projection_step(&mut self) -> f64 {
         let (n, m) = (self.data.n(), self.data.m());
-        let s = &self.settings.admm;
+        let alpha = self.settings.admm.alpha;
         let it = &mut self.it;
-        for j in 0..n {
-            it.u[j] = 2.0 * it.ut[j] - it.w[j];
-            it.v[j] = 0.0;
+        let (ut, w) = (&it.ut[..], &it.w[..]);
+        let (ux, rest) = it.u.split_at_mut(n);
+        let (uy, u_tau) = rest.split_at_mut(m);
+        let (vx, rest) = it.v.split_at_mut(n);
+        let (vy, v_tau) = rest.split_at_mut(m);
+        let (utx, rest) = ut.split_at(n);
+        let (uty, ut_tau) = rest.split_at(m);
+        let (wx, rest) = w.split_at(n);
+        let (wy, w_tau) = rest.split_at(m);
+        for ((u, &t), &wj) in ux.iter_mut().zip(utx).zip(wx) {
+            *u = 2.0 * t - wj;
         }
-        let zy = &mut self.work.zy;
-        for i in 0..m {
-            zy[i] = 2.0 * it.ut[n + i] - it.w[n + i];
+        vx.fill(0.0);
+        let zy = &mut self.work.zy[..];
+        for ((z, &t), &wi) in zy.iter_mut().zip(uty).zip(wy) {
+            *z = 2.0 * t - wi;
         }
-        self.projector
-            .0
-            .project_side(Side::Dual, zy, &mut it.u[n..n + m]);
-        for i in 0..m {
-            it.v[n + i] = (it.u[n + i] - zy[i]) * self.rho_inv[i];
+        self.projector.0.project_side(Side::Dual, zy, uy);
+        for (((v, &u), &z), &r) in vy.iter_mut().zip(&*uy).zip(&*zy).zip(&self.rho_inv) {
+            *v = (u - z) * r;
         }
-        let zt = 2.0 * it.ut[n + m] - it.w[n + m];
-        it.u[n + m] = zt.max(0.0);
-        it.v[n + m] = self.d_tau * (it.u[n + m] - zt);
-        for k in 0..n + m + 1 {
-            it.g[k] = s.alpha * (it.u[k] - it.ut[k]);
-            it.tw[k] = it.w[k] + it.g[k];
+        let zt = 2.0 * ut_tau[0] - w_tau[0];
+        u_tau[0] = zt.max(0.0);
+        v_tau[0] = self.d_tau * (u_tau[0] - zt);
+        // g and T(w), with ‖g‖²_R = Σ rₖgₖ² summed in index order.
+        let mut norm2 = -0.0;
+        for (((((g, tw), &u), &t), &wk), &r) in
+            it.g.iter_mut()
+                .zip(&mut it.tw)
+                .zip(&it.u)
+                .zip(ut)
+                .zip(w)
+                .zip(&self.metric)
+        {
+            *g = alpha * (u - t);
+            *tw = wk + *g;
+            norm2 += r * *g * *g;
         }
+        norm2.sqrt()
     }
 
     /// Residuals of `(u, v)` in the original data.
@@ -644,9 +662,10 @@ impl AdmmSolver {
         let tau = ut[0];
         let vs = &self.it.v[n..n + m];
         let w = &mut self.work;
-        self.p.symv_upper(&mut w.px, ux, 1.0, 0.0);
-        self.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
-        self.a.gemv(&mut w.ax, ux, 1.0, 0.0);
+        let mats = &*self.mats;
+        mats.p.symv_upper(&mut w.px, ux, 1.0, 0.0);
+        mats.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
+        mats.a.gemv(&mut w.ax, ux, 1.0, 0.0);
         for j in 0..n {
             w.rx[j] = w.px[j] + w.aty[j] + self.c[j] * tau;
         }
@@ -802,10 +821,9 @@ impl AdmmSolver {
         let s = &self.settings.admm;
         let (check_interval, anderson_interval) = (s.check_interval, s.anderson_interval);
         self.linear_finish();
-        self.projection_step();
+        let norm_g = self.projection_step();
         st.iter += 1;
         let iter = st.iter;
-        let norm_g = metric_norm(&self.it.g, &self.metric);
         if !norm_g.is_finite() {
             st.status = Status::NumericalError;
             return;
@@ -838,12 +856,13 @@ impl AdmmSolver {
             }
         }
         st.norm_g_prev = norm_g;
-        self.it.tw_prev.copy_from_slice(&self.it.tw);
+        // `tw_prev ← T(w)` by a swap: `tw` is rewritten by the next iteration.
         let it = &mut self.it;
+        std::mem::swap(&mut it.tw_prev, &mut it.tw);
         if iter.is_multiple_of(anderson_interval) {
-            st.accelerated = self.aa.step(&mut it.w, &it.tw, &it.g);
+            st.accelerated = self.aa.step(&mut it.w, &it.tw_prev, &it.g);
         } else {
-            it.w.copy_from_slice(&it.tw);
+            it.w.copy_from_slice(&it.tw_prev);
             st.accelerated = false;
         }
     }
@@ -972,8 +991,8 @@ impl AdmmSolver {
         let sl: Vec<f64> = self.it.v[n..n + m].iter().map(|v| v / tau).collect();
         let (xp, yp, sp) = polish::polish(
             &self.factor,
-            &self.p,
-            &self.a,
+            &self.mats.p,
+            &self.mats.a,
             &self.c,
             &self.b,
             &self.equality_rows,
@@ -1071,9 +1090,39 @@ fn root_plus(a: f64, beta: f64, gamma: f64) -> f64 {
     }
 }
 
-/// `‖v‖_R = (Σ rᵢvᵢ²)^½`.
-fn metric_norm(v: &[f64], r: &[f64]) -> f64 {
-    v.iter().zip(r).map(|(x, w)| w * x * x).sum::<f64>().sqrt()
+/// `p_xᵀP̂p_x`, `q_xᵀP̂p_x`, `ĉᵀp_x` and `b̂ᵀp_y` in one pass over each block
+/// (separate accumulators, each summed in index order), without a product
+/// with `P̂`: the first block row of `Kp` gives `P̂p_x = σ(w_x − p_x) − Âᵀp_y`,
+/// the second `Âp_x = (p_y − w_y)/ρ`, and `Kq` gives `Âq_x = q_y/ρ − b̂`. The
+/// first is clamped at 0.
+#[allow(clippy::too_many_arguments)]
+fn quadratic_terms(
+    sigma: f64,
+    px: &[f64],
+    py: &[f64],
+    wx: &[f64],
+    wy: &[f64],
+    qx: &[f64],
+    qy: &[f64],
+    c: &[f64],
+    b: &[f64],
+    rho_inv: &[f64],
+) -> (f64, f64, f64, f64) {
+    let (mut ppp, mut ppq) = (0.0, 0.0);
+    // −0.0 is the starting value of `Iterator::sum` (as in `dot`).
+    let (mut cpx, mut bpy) = (-0.0, -0.0);
+    for (((&pj, &wj), &qj), &cj) in px.iter().zip(wx).zip(qx).zip(c) {
+        let d = sigma * (wj - pj);
+        ppp += pj * d;
+        ppq += qj * d;
+        cpx += cj * pj;
+    }
+    for ((((&pi, &wi), &qi), &bi), &r) in py.iter().zip(wy).zip(qy).zip(b).zip(rho_inv) {
+        ppp -= pi * (pi - wi) * r;
+        ppq -= pi * (qi * r - bi);
+        bpy += bi * pi;
+    }
+    (ppp.max(0.0), ppq, cpx, bpy)
 }
 
 #[cfg(test)]
