@@ -269,19 +269,76 @@ impl DiffBatch {
                 *c -= s.rho * x;
             }
         }
-        let batch: Vec<BatchItem> = perturbed
-            .iter()
-            .map(|p| BatchItem {
-                c: &p.c,
-                b: &p.b,
-                start: Start::Point {
-                    x: &p.start.x,
-                    y: &p.start.y,
-                    s: &p.start.s,
-                },
+        // Plus sides first; each minus side then starts from the reflection
+        // 2z* − z₊ of its plus solution, which is z*(w − τΔw) to second
+        // order in τ (from z* when the plus solve failed).
+        let solve_side = |side: Side,
+                          perturbed: &[PerturbedProblem]|
+         -> Vec<(usize, Result<Solution, SolverError>)> {
+            let idx: Vec<usize> = (0..perturbed.len())
+                .filter(|&k| perturbed[k].side == side)
+                .collect();
+            let batch: Vec<BatchItem> = idx
+                .iter()
+                .map(|&k| {
+                    let p = &perturbed[k];
+                    BatchItem {
+                        c: &p.c,
+                        b: &p.b,
+                        start: Start::Point {
+                            x: &p.start.x,
+                            y: &p.start.y,
+                            s: &p.start.s,
+                        },
+                    }
+                })
+                .collect();
+            idx.into_iter().zip(pbs.solve(&batch)).collect()
+        };
+        let mut solved: Vec<Option<Result<Solution, SolverError>>> =
+            (0..perturbed.len()).map(|_| None).collect();
+        let mut plus_of = vec![None; items.len()];
+        for (k, r) in solve_side(Side::Plus, &perturbed) {
+            plus_of[perturbed[k].instance] = Some(k);
+            solved[k] = Some(r);
+        }
+        for k in 0..perturbed.len() {
+            let p = &perturbed[k];
+            if p.side != Side::Minus {
+                continue;
+            }
+            let Some(Some(Ok(zp))) =
+                plus_of[p.instance].map(|j| solved[j].as_ref().map(|r| r.as_ref()))
+            else {
+                continue;
+            };
+            if !zp.status.is_solved() {
+                continue;
+            }
+            let reflect = |star: &[f64], plus: &[f64]| -> Vec<f64> {
+                star.iter().zip(plus).map(|(a, b)| 2.0 * a - b).collect()
+            };
+            let start = Solution {
+                x: reflect(&p.start.x, &zp.x),
+                y: reflect(&p.start.y, &zp.y),
+                s: reflect(&p.start.s, &zp.s),
+                ..p.start.clone()
+            };
+            perturbed[k].start = start;
+        }
+        for (k, r) in solve_side(Side::Minus, &perturbed) {
+            solved[k] = Some(r);
+        }
+        let solved: Vec<Result<Solution, SolverError>> = solved
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(SolverError::LinearSolver(
+                        "perturbed problem not solved".into(),
+                    ))
+                })
             })
             .collect();
-        let solved = pbs.solve(&batch);
         let backward_time_s = t1.elapsed().as_secs_f64() / count;
         let mut outcomes: Vec<Vec<(Side, Result<Solution, DiffError>)>> =
             (0..items.len()).map(|_| Vec::new()).collect();
