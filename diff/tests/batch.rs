@@ -62,11 +62,10 @@ fn batch_is_thread_independent_and_matches_single_solves() {
                 &b.backward.as_ref().unwrap().grad,
             );
             assert_eq!(ga, gb, "{method:?} instance {i}");
-            // The same bits as a batch of this instance alone and as a layer
-            // set up on the batch's base data (the lockstep path of ADMM
-            // and the per-instance path agree), and the same gradient to
-            // rounding as a layer set up on this instance's data (which
-            // equilibrates differently).
+            // The same bits as a batch of this instance alone; as a layer set
+            // up on the batch's base data (bitwise for the interior-point
+            // method); and the same gradient to rounding as a layer set up
+            // on this instance's data (which equilibrates differently).
             let single = batch.forward_backward(&items[i..=i], mode);
             let single = single[0].as_ref().unwrap();
             assert_eq!(
@@ -78,11 +77,15 @@ fn batch_is_thread_independent_and_matches_single_solves() {
             same.update_c(&data[i].0).unwrap();
             same.update_b(&data[i].1).unwrap();
             same.solve().unwrap();
-            assert_eq!(
-                &same.backward(mode, &loss).unwrap().grad,
-                ga,
-                "{method:?} instance {i}"
-            );
+            let h = same.backward(mode, &loss).unwrap().grad;
+            if method == Method::Admm {
+                // The lockstep batch starts the minus side from the
+                // reflection of the plus solution: the same gradient to the
+                // solver's tolerance.
+                assert!(h.rel_error(ga, 1e-12) < 1e-3, "{method:?} instance {i}");
+            } else {
+                assert_eq!(&h, ga, "{method:?} instance {i}");
+            }
             let mut prob = base.clone();
             prob.c.clone_from(&data[i].0);
             prob.b.clone_from(&data[i].1);
