@@ -10,7 +10,7 @@
 //!   time to its forward time (median over the problems) — the issue's
 //!   "implicit adjoint ≤ 0.25× forward" and "one-sided LPGD ≤ 0.5× forward".
 
-use crate::batch_bench::{CostRhs, Kind};
+use crate::batch_bench::{CostRhs, Kind, Rng};
 use lpgd_diff::batch::{BatchInstance, DiffBatch};
 use lpgd_diff::{DiffSolver, Envelope, Fallback, ImplicitSettings, LossGrad, LpgdSettings, Mode};
 use lpgd_solver::{Method, ProblemData, Settings};
@@ -67,27 +67,11 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// A deterministic loss gradient per problem (SplitMix64, Box–Muller).
+/// A deterministic loss gradient on `x` per problem (standard normal).
 pub fn losses(n: usize, count: usize, seed: u64) -> Vec<LossGrad> {
-    let mut state = seed ^ 0x5DEE_CE66_D1CE_4E5B;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B);
     (0..count)
-        .map(|_| {
-            LossGrad::on_x(
-                (0..n)
-                    .map(|_| {
-                        let (u1, u2) = (next().max(1e-300), next());
-                        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-                    })
-                    .collect(),
-            )
-        })
+        .map(|_| LossGrad::on_x((0..n).map(|_| rng.normal()).collect()))
         .collect()
 }
 
