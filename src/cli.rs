@@ -381,24 +381,12 @@ fn grad(args: GradArgs) -> ExitCode {
             return fail(EXIT_INPUT, &e.to_string())
         }
     };
-    let mut loss = loss;
-    if args.dx_ones {
-        loss.dx = Some(Vec::new());
-    }
-    if loss.dx.is_none() && loss.dy.is_none() && loss.ds.is_none() {
+    if !args.dx_ones && loss.dx.is_none() && loss.dy.is_none() && loss.ds.is_none() {
         return fail(
             EXIT_INPUT,
             "give a loss gradient: --dx FILE, --dx-ones, --dy FILE or --ds FILE",
         );
     }
-    let prob = match io::read_problem(&args.file) {
-        Ok(p) => p,
-        Err(e) => return fail(EXIT_INPUT, &e.to_string()),
-    };
-    if args.dx_ones {
-        loss.dx = Some(vec![1.0; prob.n()]);
-    }
-    drop(prob);
     let opts = GradOptions {
         mode: match args.mode {
             GradModeArg::Implicit => GradMode::Implicit,
@@ -411,6 +399,7 @@ fn grad(args: GradArgs) -> ExitCode {
         rho: args.rho,
         method: args.method.into(),
         loss,
+        dx_ones: args.dx_ones,
         refine: args.refine,
     };
     match grad_file(&args.file, &opts) {

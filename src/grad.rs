@@ -57,6 +57,8 @@ pub struct GradOptions {
     pub method: Method,
     /// Loss gradient on `x`, `y`, `s`.
     pub loss: LossGrad,
+    /// Use `∇ₓℓ = 1` (all ones) in place of `loss.dx`.
+    pub dx_ones: bool,
     /// Newton refinement steps after each solve.
     pub refine: usize,
 }
@@ -221,6 +223,10 @@ pub fn grad_problem(
         method: opts.method,
         ..Settings::default()
     };
+    let mut loss = opts.loss.clone();
+    if opts.dx_ones {
+        loss.dx = Some(vec![1.0; prob.n()]);
+    }
     let mut layer = DiffSolver::new(prob, settings)?;
     layer.set_refinement(opts.refine);
     let t0 = Instant::now();
@@ -237,7 +243,7 @@ pub fn grad_problem(
         "rho": opts.rho,
         "forward_time_s": forward_time,
     });
-    let back = layer.backward(mode_of(opts), &opts.loss)?;
+    let back = layer.backward(mode_of(opts), &loss)?;
     let prob = layer.problem();
     let (p_order, a_order) = match &order {
         Some((p, a)) => (Some(&p[..]), Some(&a[..])),
