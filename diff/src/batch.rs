@@ -167,6 +167,9 @@ impl DiffBatch {
         if let (Some(bs), Mode::Lpgd(s)) = (self.lockstep(), mode) {
             return self.lockstep_lpgd(&bs, items, s, &loss);
         }
+        if self.lockstep().is_some() {
+            return self.lockstep_then_each(items, mode, &loss);
+        }
         items
             .par_iter()
             .enumerate()
@@ -174,6 +177,50 @@ impl DiffBatch {
                 let (layer, solution, forward_time_s) = self.instance(it.c, it.b)?;
                 let backward = match loss(i, &solution) {
                     Some(g) => Some(layer.backward(mode, &g)?),
+                    None => None,
+                };
+                Ok(InstanceResult {
+                    solution,
+                    backward,
+                    forward_time_s,
+                })
+            })
+            .collect()
+    }
+
+    /// Lockstep forward solves, then each instance's backward pass on its own
+    /// clone of the prototype (modes without perturbed solves to batch:
+    /// implicit differentiation, LMD).
+    fn lockstep_then_each<F>(
+        &self,
+        items: &[BatchInstance<'_>],
+        mode: Mode,
+        loss: &F,
+    ) -> Vec<Result<InstanceResult, DiffError>>
+    where
+        F: Fn(usize, &Solution) -> Option<LossGrad> + Sync,
+    {
+        if matches!(mode, Mode::Implicit(_)) {
+            // Analyse the KKT system once, before the instances clone it.
+            self.proto.own_kkt();
+        }
+        let t0 = Instant::now();
+        let forward = self.forward(items);
+        let forward_time_s = t0.elapsed().as_secs_f64() / items.len().max(1) as f64;
+        items
+            .par_iter()
+            .zip(forward)
+            .enumerate()
+            .map(|(i, (it, f))| {
+                let solution = f?;
+                let backward = match loss(i, &solution) {
+                    Some(g) => {
+                        let mut layer = self.proto.clone();
+                        layer.update_c(it.c)?;
+                        layer.update_b(it.b)?;
+                        layer.set_solution(solution.clone());
+                        Some(layer.backward(mode, &g)?)
+                    }
                     None => None,
                 };
                 Ok(InstanceResult {

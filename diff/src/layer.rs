@@ -8,7 +8,10 @@ use crate::implicit::{self, ImplicitSettings};
 use crate::lpgd::{self, LpgdSettings};
 use crate::params::{LossGrad, ParamGrad, Tangent};
 use crate::refine::refine;
+use lpgd_solver::cones::CompositeCone;
+use lpgd_solver::kkt::KktSystem;
 use lpgd_solver::{CscMatrix, ProblemData, Settings, Solution, Solver, Start, Status};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// How a derivative is computed.
@@ -101,6 +104,10 @@ pub struct DiffSolver {
     p_work: Vec<f64>,
     solver: Solver,
     solution: Option<Solution>,
+    /// A KKT system of the problem's pattern for implicit differentiation
+    /// when the forward method has none (operator splitting), built on
+    /// first use (`None` if it cannot be built).
+    kkt: OnceLock<Option<KktSystem>>,
     /// Newton refinement steps after every solve (0: none).
     refine_steps: usize,
 }
@@ -121,6 +128,7 @@ impl DiffSolver {
             p_work: vals,
             solver,
             solution: None,
+            kkt: OnceLock::new(),
             refine_steps: 0,
         })
     }
@@ -228,6 +236,12 @@ impl DiffSolver {
         Ok(())
     }
 
+    /// Sets the forward solution (computed elsewhere for this layer's data,
+    /// e.g. by a lockstep batch).
+    pub(crate) fn set_solution(&mut self, sol: Solution) {
+        self.solution = Some(sol);
+    }
+
     /// The forward solution, if it can be differentiated.
     pub(crate) fn solved(&self) -> Result<&Solution, DiffError> {
         let sol = self.solution.as_ref().ok_or(DiffError::NoSolution)?;
@@ -298,29 +312,39 @@ impl DiffSolver {
         })
     }
 
-    /// The implicit derivative system at `sol`: on the interior-point
-    /// solver's KKT system where it applies (see
-    /// [`implicit::DerivativeSystem::from_kkt`]), else sparse LU.
+    /// The implicit derivative system at `sol`: for zero and nonnegative
+    /// cones on a KKT system of the problem's pattern (see
+    /// [`implicit::DerivativeSystem::from_kkt`]) — the interior-point
+    /// solver's own, or one analysed once for this layer under operator
+    /// splitting — else sparse LU.
     pub fn derivative_system(
         &self,
         sol: &Solution,
         s: ImplicitSettings,
     ) -> Result<implicit::DerivativeSystem, DiffError> {
-        match &self.solver {
-            Solver::InteriorPoint(ipm) => {
-                let mut p_hat = self.solver.problem().p.clone();
-                for &pos in &self.p_diag_pos {
-                    p_hat.nzval[pos] += s.rho;
-                }
-                implicit::system(
-                    &self.user,
-                    sol,
-                    s,
-                    Some((ipm.kkt(), &p_hat, ipm.settings())),
-                )
-            }
-            Solver::Admm(_) => implicit::system(&self.user, sol, s, None),
+        let work = self.solver.problem();
+        let mut p_hat = work.p.clone();
+        for &pos in &self.p_diag_pos {
+            p_hat.nzval[pos] += s.rho;
         }
+        let kkt = match &self.solver {
+            Solver::InteriorPoint(ipm) => Some(ipm.kkt()),
+            Solver::Admm(_) => self.own_kkt(),
+        };
+        let settings = self.solver.settings();
+        implicit::system(&self.user, sol, s, kkt.map(|k| (k, &p_hat, settings)))
+    }
+
+    /// The layer's own KKT system (operator splitting), analysed on first
+    /// use; clones made afterwards share the analysis.
+    pub(crate) fn own_kkt(&self) -> Option<&KktSystem> {
+        self.kkt
+            .get_or_init(|| {
+                let work = self.solver.problem();
+                let cones = CompositeCone::new(&work.cones).ok()?;
+                KktSystem::new(&work.p, &work.a, &cones).ok()
+            })
+            .as_ref()
     }
 
     /// Solves the problem with data `w + t·Δw`, augmented by

@@ -249,10 +249,11 @@ fn singular_jacobian_is_an_error() {
     }
 }
 
-/// For LPs and QPs (zero and nonnegative cones) the interior-point
-/// solver's KKT system is reused; it agrees with the sparse LU of `J`
-/// (adjoint and forward mode, with and without augmentation). Other cones
-/// fall back to LU.
+/// For LPs and QPs (zero and nonnegative cones) the derivative system is
+/// solved on a KKT system — the interior-point solver's, or one analysed
+/// for the layer under operator splitting (forward solves refined to the
+/// same point); it agrees with the sparse LU of `J` (adjoint and forward
+/// mode, with and without augmentation). Other cones fall back to LU.
 #[test]
 fn kkt_path_agrees_with_lu() {
     use lpgd_diff::Factorization;
@@ -261,8 +262,16 @@ fn kkt_path_agrees_with_lu() {
         planted_qp(&mut Rng(901), 5, 0, 12),
         random_lp(&mut Rng(902), 6, 4),
     ];
-    for (k, prob) in problems.iter().enumerate() {
-        let mut layer = DiffSolver::new(prob.clone(), tight()).unwrap();
+    let admm = lpgd_solver::Settings {
+        method: lpgd_solver::Method::Admm,
+        ..lpgd_solver::Settings::default()
+    };
+    for (k, (prob, settings)) in problems
+        .iter()
+        .flat_map(|p| [(p, tight()), (p, admm.clone())])
+        .enumerate()
+    {
+        let mut layer = DiffSolver::new(prob.clone(), settings).unwrap();
         layer.set_refinement(REFINE);
         let sol = layer.solve().unwrap().clone();
         let mut rng = Rng(950 + k as u64);
