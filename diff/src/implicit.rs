@@ -39,10 +39,14 @@
 //! solution fails and [`DiffError::Singular`] is returned. `ρ > 0` removes
 //! the singularity coming from a flat objective (zero curvature in `x`).
 //!
-//! **Linear algebra.** `J` is assembled sparse (dense `D` blocks for the
-//! second-order, exponential, power and PSD cones, diagonal for the zero
-//! and nonnegative cones) and factored by faer's sparse LU with partial
-//! pivoting; every solve is followed by iterative refinement against `J`.
+//! **Linear algebra.** For zero and nonnegative cones (`D` diagonal) the
+//! systems with `J` and `Jᵀ` reduce exactly to a quasi-definite KKT system
+//! of the problem's pattern, solved on a copy of a [`KktSystem`] — the
+//! interior-point solver's own, so its ordering and symbolic analysis are
+//! reused ([`DerivativeSystem::from_kkt`], [`system`]). Otherwise `J` is
+//! assembled sparse (dense `D` blocks for the second-order, exponential,
+//! power and PSD cones) and factored by faer's sparse LU with partial
+//! pivoting, every solve followed by iterative refinement against `J`.
 
 use crate::error::DiffError;
 use crate::params::{LossGrad, ParamGrad, Tangent};
