@@ -135,7 +135,7 @@ impl DiffSolver {
 
     /// Refines every (almost) solved point — the forward solution and the
     /// perturbed solutions of LPGD — by up to `steps` Newton steps on the
-    /// optimality conditions ([`crate::refine`]); `0` turns refinement off
+    /// optimality conditions ([`refine`](mod@crate::refine)); `0` turns refinement off
     /// (the default). Worth it when derivatives must be accurate beyond the
     /// solver's tolerance (small `τ`, nonlinear cones).
     pub fn set_refinement(&mut self, steps: usize) {
