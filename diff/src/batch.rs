@@ -318,84 +318,49 @@ impl DiffBatch {
         }
         // Plus sides first; each minus side then starts from the reflection
         // 2z* − z₊ of its plus solution, which is z*(w − τΔw) to second
-        // order in τ (from z* when the plus solve failed).
-        let solve_side = |side: Side,
-                          perturbed: &[PerturbedProblem]|
-         -> Vec<(usize, Result<Solution, SolverError>)> {
-            let idx: Vec<usize> = (0..perturbed.len())
-                .filter(|&k| perturbed[k].side == side)
-                .collect();
-            let batch: Vec<BatchItem> = idx
+        // order in τ (from z* when the plus solve failed). Results by
+        // instance: `plus[i]`, `minus[i]`.
+        type Outcome = Option<Result<Solution, DiffError>>;
+        let solve_side = |side: Side, perturbed: &[PerturbedProblem], out: &mut [Outcome]| {
+            let on_side: Vec<&PerturbedProblem> =
+                perturbed.iter().filter(|p| p.side == side).collect();
+            let batch: Vec<BatchItem> = on_side
                 .iter()
-                .map(|&k| {
-                    let p = &perturbed[k];
-                    BatchItem {
-                        c: &p.c,
-                        b: &p.b,
-                        start: Start::Point {
-                            x: &p.start.x,
-                            y: &p.start.y,
-                            s: &p.start.s,
-                        },
-                    }
+                .map(|p| BatchItem {
+                    c: &p.c,
+                    b: &p.b,
+                    start: Start::Point {
+                        x: &p.start.x,
+                        y: &p.start.y,
+                        s: &p.start.s,
+                    },
                 })
                 .collect();
-            idx.into_iter().zip(pbs.solve(&batch)).collect()
+            for (p, r) in on_side.iter().zip(pbs.solve(&batch)) {
+                out[p.instance] = Some(r.map_err(diff_error));
+            }
         };
-        let mut solved: Vec<Option<Result<Solution, SolverError>>> =
-            (0..perturbed.len()).map(|_| None).collect();
-        let mut plus_of = vec![None; items.len()];
-        for (k, r) in solve_side(Side::Plus, &perturbed) {
-            plus_of[perturbed[k].instance] = Some(k);
-            solved[k] = Some(r);
-        }
-        for k in 0..perturbed.len() {
-            let p = &perturbed[k];
-            if p.side != Side::Minus {
-                continue;
+        let mut plus: Vec<Outcome> = (0..items.len()).map(|_| None).collect();
+        let mut minus: Vec<Outcome> = (0..items.len()).map(|_| None).collect();
+        solve_side(Side::Plus, &perturbed, &mut plus);
+        let reflect = |star: &[f64], plus: &[f64]| -> Vec<f64> {
+            star.iter().zip(plus).map(|(a, b)| 2.0 * a - b).collect()
+        };
+        for p in perturbed.iter_mut().filter(|p| p.side == Side::Minus) {
+            if let Some(Ok(zp)) = &plus[p.instance] {
+                if zp.status.is_solved() {
+                    p.start.x = reflect(&p.start.x, &zp.x);
+                    p.start.y = reflect(&p.start.y, &zp.y);
+                    p.start.s = reflect(&p.start.s, &zp.s);
+                }
             }
-            let Some(Some(Ok(zp))) =
-                plus_of[p.instance].map(|j| solved[j].as_ref().map(|r| r.as_ref()))
-            else {
-                continue;
-            };
-            if !zp.status.is_solved() {
-                continue;
-            }
-            let reflect = |star: &[f64], plus: &[f64]| -> Vec<f64> {
-                star.iter().zip(plus).map(|(a, b)| 2.0 * a - b).collect()
-            };
-            let start = Solution {
-                x: reflect(&p.start.x, &zp.x),
-                y: reflect(&p.start.y, &zp.y),
-                s: reflect(&p.start.s, &zp.s),
-                ..p.start.clone()
-            };
-            perturbed[k].start = start;
         }
-        for (k, r) in solve_side(Side::Minus, &perturbed) {
-            solved[k] = Some(r);
-        }
-        let solved: Vec<Result<Solution, SolverError>> = solved
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or_else(|| {
-                    Err(SolverError::LinearSolver(
-                        "perturbed problem not solved".into(),
-                    ))
-                })
-            })
-            .collect();
+        solve_side(Side::Minus, &perturbed, &mut minus);
         let backward_time_s = t1.elapsed().as_secs_f64() / count;
-        let mut outcomes: Vec<Vec<(Side, Result<Solution, DiffError>)>> =
-            (0..items.len()).map(|_| Vec::new()).collect();
-        for (p, r) in perturbed.iter().zip(solved) {
-            outcomes[p.instance].push((p.side, r.map_err(diff_error)));
-        }
         state
             .into_iter()
-            .zip(outcomes)
-            .map(|(st, outs)| {
+            .zip(plus.into_iter().zip(minus))
+            .map(|(st, (plus, minus))| {
                 let (sol, g) = st?;
                 let Some(g) = g else {
                     return Ok(InstanceResult {
@@ -404,15 +369,12 @@ impl DiffBatch {
                         forward_time_s,
                     });
                 };
-                let (mut plus, mut minus) = (None, None);
-                for (side, r) in outs {
-                    let p =
-                        r.and_then(|p| lpgd::perturbed_from(p, side, s.tau, g.ds.as_deref(), None));
-                    match side {
-                        Side::Plus => plus = Some(p),
-                        Side::Minus => minus = Some(p),
-                    }
-                }
+                let checked = |r: Option<Result<Solution, DiffError>>, side| {
+                    r.map(|r| {
+                        r.and_then(|p| lpgd::perturbed_from(p, side, s.tau, g.ds.as_deref(), None))
+                    })
+                };
+                let (plus, minus) = (checked(plus, Side::Plus), checked(minus, Side::Minus));
                 let sides = match (plus, minus) {
                     (Some(p), Some(q)) => lpgd::combine(p, q, s.fallback)?,
                     (Some(p), None) => lpgd::Sides::Plus(p?),

@@ -24,8 +24,8 @@
 //! ```
 //!
 //! and the implicit function theorem gives `J dz = −F_w dw`
-//! (forward mode, [`jvp`]) and `∇_w ℓ = −F_wᵀ J⁻ᵀ ∇_z ℓ` (adjoint,
-//! [`adjoint`]) with `∇_z ℓ = (∇ₓℓ, D∇ᵧℓ + (D − I)∇ₛℓ)`. Spelled out for
+//! (forward mode, [`DerivativeSystem::jvp`]) and `∇_w ℓ = −F_wᵀ J⁻ᵀ ∇_z ℓ` (adjoint,
+//! [`DerivativeSystem::adjoint`]) with `∇_z ℓ = (∇ₓℓ, D∇ᵧℓ + (D − I)∇ₛℓ)`. Spelled out for
 //! `r = J⁻ᵀ∇_z ℓ = (r_u, r_v)`:
 //!
 //! ```text
@@ -550,16 +550,6 @@ fn d_block(cone: &SupportedCone, v: &[f64]) -> DBlock {
     }
 }
 
-/// `∇_w ℓ` by implicit differentiation (factors `J` for this call).
-pub fn adjoint(
-    prob: &ProblemData,
-    sol: &Solution,
-    loss: &LossGrad,
-    settings: ImplicitSettings,
-) -> Result<ParamGrad, DiffError> {
-    DerivativeSystem::new(prob, sol, settings.rho)?.adjoint(prob, sol, loss)
-}
-
 /// The derivative system for `settings`: on the interior-point solver's KKT
 /// system when `kkt` is given, it applies (zero and nonnegative cones) and
 /// `settings.factorization` allows it; sparse LU otherwise.
@@ -577,14 +567,4 @@ pub fn system(
         }
     }
     DerivativeSystem::new(prob, sol, settings.rho)
-}
-
-/// The implicit forward derivative along `dir` (factors `J` for this call).
-pub fn jvp(
-    prob: &ProblemData,
-    sol: &Solution,
-    dir: &ParamGrad,
-    settings: ImplicitSettings,
-) -> Result<Tangent, DiffError> {
-    DerivativeSystem::new(prob, sol, settings.rho)?.jvp(prob, sol, dir)
 }

@@ -78,13 +78,3 @@ fn difference_into(
         g.b[i] = -scale * (y1[i] - y0[i]);
     }
 }
-
-/// `L(x, s, y)` itself.
-pub fn value(prob: &ProblemData, x: &[f64], s: &[f64], y: &[f64]) -> f64 {
-    let mut ax = vec![0.0; prob.m()];
-    prob.a.gemv(&mut ax, x, 1.0, 0.0);
-    let r: f64 = (0..prob.m())
-        .map(|i| y[i] * (ax[i] + s[i] - prob.b[i]))
-        .sum();
-    0.5 * prob.p.quad_form_upper(x) + prob.c.iter().zip(x).map(|(c, x)| c * x).sum::<f64>() + r
-}
