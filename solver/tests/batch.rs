@@ -188,3 +188,23 @@ fn failures_stay_with_their_problem() {
         }
     }
 }
+
+/// A problem without variables or rows (valid, trivially solved): the
+/// lockstep path's column block has zero rows and must still hold one
+/// column per problem (a fuzzing find).
+#[test]
+fn empty_problems_batch() {
+    let empty = CscMatrix::from_triplets(0, 0, &[], &[], &[]).unwrap();
+    let base = ProblemData::new(None, vec![], empty, vec![], vec![]).unwrap();
+    for method in [Method::Admm, Method::InteriorPoint] {
+        let batch = BatchSolver::new(base.clone(), settings(method)).unwrap();
+        let data: Vec<CostRhs> = vec![(vec![], vec![]); 3];
+        let sols = batch.solve(&items(&data));
+        assert_eq!(sols.len(), 3);
+        for sol in sols {
+            let sol = sol.unwrap();
+            assert_eq!(sol.status, Status::Solved, "{method:?}");
+            assert_eq!(sol.objective, 0.0);
+        }
+    }
+}

@@ -267,6 +267,7 @@ pub const PANEL: usize = 8;
 #[derive(Debug, Clone)]
 pub struct ColumnBlock {
     dim: usize,
+    cols: usize,
     x: Vec<[f64; PANEL]>,
 }
 
@@ -275,13 +276,14 @@ impl ColumnBlock {
     pub fn new(dim: usize, cols: usize) -> Self {
         ColumnBlock {
             dim,
+            cols,
             x: vec![[0.0; PANEL]; cols.div_ceil(PANEL) * dim],
         }
     }
 
-    /// Number of columns the block holds.
+    /// Number of columns the block holds (also when `dim` is zero).
     pub fn capacity(&self) -> usize {
-        self.x.len() / self.dim.max(1) * PANEL
+        self.cols
     }
 }
 
@@ -341,6 +343,9 @@ impl KktFactor {
         };
         let dim = self.pattern.dim();
         assert!(block.dim == dim && k <= block.capacity());
+        if dim == 0 {
+            return true;
+        }
         let (cp, ri, lv) = (sym.col_ptr(), sym.row_idx(), &self.l_values[..]);
         let x = &mut block.x[..k.div_ceil(PANEL) * dim];
         // The lanes past column k of a partial last panel.
