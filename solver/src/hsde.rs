@@ -150,7 +150,7 @@ impl InteriorPointSolver {
         let mut c = data.c.clone();
         let mut b = data.b.clone();
         let equil = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &settings);
-        let kkt = KktSystem::new(&p, &a, &cones)?;
+        let kkt = KktSystem::with_backend(&p, &a, &cones, settings.kkt_backend)?;
         let norm_c = inf_norm(&data.c);
         let norm_b = inf_norm(&data.b);
         Ok(InteriorPointSolver {

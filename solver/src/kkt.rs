@@ -42,7 +42,8 @@ use crate::cones::{CompositeCone, HsLayout};
 use crate::csc::CscMatrix;
 use crate::error::SolverError;
 use crate::ldl::{LdlSymbolic, SimplicialLdl};
-use crate::settings::Settings;
+use crate::normal::{prefer_normal_equations, NormalEquations};
+use crate::settings::{KktBackend, Settings};
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
 use faer::perm::PermRef;
@@ -73,6 +74,8 @@ pub trait QuasiDefiniteLdl: Send + Sync {
     /// A copy for another solver of the same pattern: the symbolic analysis
     /// is shared or copied, never recomputed; workspaces are fresh.
     fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl>;
+    /// A short name of the factorization, for reports and tests.
+    fn name(&self) -> &'static str;
 }
 
 /// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
@@ -215,6 +218,10 @@ impl QuasiDefiniteLdl for FaerLdl {
             par: self.par,
         })
     }
+
+    fn name(&self) -> &'static str {
+        "supernodal LDLᵀ"
+    }
 }
 
 impl QuasiDefiniteLdl for SimplicialLdl {
@@ -234,6 +241,10 @@ impl QuasiDefiniteLdl for SimplicialLdl {
 
     fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl> {
         Box::new(self.clone())
+    }
+
+    fn name(&self) -> &'static str {
+        "simplicial LDLᵀ"
     }
 }
 
@@ -269,6 +280,38 @@ pub fn new_ldl(
     } else {
         Ok(Box::new(SimplicialLdl::from_symbolic(sym)))
     }
+}
+
+/// The factorization of a KKT upper triangle of dimension `n + m` (plus
+/// expansion rows) chosen by `backend`: the normal equations
+/// ([`NormalEquations`]) when asked for and applicable, or under
+/// [`KktBackend::Auto`] when [`prefer_normal_equations`] expects them to be
+/// faster than the sparse factorization of [`new_ldl`]; that one
+/// otherwise.
+pub fn new_backend(
+    n: usize,
+    m: usize,
+    colptr: &[usize],
+    rowval: &[usize],
+    backend: KktBackend,
+) -> Result<Box<dyn QuasiDefiniteLdl>, SolverError> {
+    let dim = colptr.len() - 1;
+    let normal = match backend {
+        KktBackend::SparseLdl => false,
+        KktBackend::NormalEquations => n <= crate::normal::MAX_DENSE_VARIABLES,
+        KktBackend::Auto => {
+            n <= crate::normal::MAX_DENSE_VARIABLES && {
+                let flops = LdlSymbolic::new(dim, colptr, rowval)?.factor_flops();
+                prefer_normal_equations(n, m, colptr, rowval, flops)
+            }
+        }
+    };
+    if normal {
+        if let Some(ne) = NormalEquations::new(n, m, colptr, rowval) {
+            return Ok(Box::new(ne));
+        }
+    }
+    new_ldl(dim, colptr, rowval)
 }
 
 /// Factorization attempts, each with 100× the previous static regularization.
@@ -353,8 +396,18 @@ enum Src {
 
 impl KktSystem {
     /// Assembles the pattern of `K` for `(P, A)` and the cones, and performs
-    /// the symbolic analysis.
+    /// the symbolic analysis ([`KktBackend::Auto`]).
     pub fn new(p: &CscMatrix, a: &CscMatrix, cones: &CompositeCone) -> Result<Self, SolverError> {
+        Self::with_backend(p, a, cones, KktBackend::Auto)
+    }
+
+    /// [`KktSystem::new`] with a chosen factorization.
+    pub fn with_backend(
+        p: &CscMatrix,
+        a: &CscMatrix,
+        cones: &CompositeCone,
+        backend: KktBackend,
+    ) -> Result<Self, SolverError> {
         let n = p.n;
         let m = a.m;
         let n_extra = cones
@@ -484,7 +537,7 @@ impl KktSystem {
             colptr[j + 1] += colptr[j];
         }
         let nnz = rowval.len();
-        let ldl = new_ldl(dim, &colptr, &rowval)?;
+        let ldl = new_backend(n, m, &colptr, &rowval, backend)?;
         let mut kkt = KktSystem {
             n,
             m,
@@ -522,6 +575,11 @@ impl KktSystem {
     /// Stored entries of the upper triangle of `K`.
     pub fn nnz(&self) -> usize {
         self.rowval.len()
+    }
+
+    /// The factorization in use ([`QuasiDefiniteLdl::name`]).
+    pub fn backend_name(&self) -> &'static str {
+        self.ldl.name()
     }
 
     /// The static regularization used in the last factorization.

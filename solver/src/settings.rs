@@ -14,6 +14,25 @@ pub enum Method {
     Admm,
 }
 
+/// Which factorization solves the interior-point method's KKT systems
+/// ([`crate::kkt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum KktBackend {
+    /// The normal equations where they apply and are expected to be faster
+    /// ([`crate::normal::prefer_normal_equations`]), the sparse `LDLᵀ`
+    /// otherwise.
+    #[default]
+    Auto,
+    /// Sparse quasi-definite `LDLᵀ` of the whole KKT matrix.
+    SparseLdl,
+    /// Dense normal equations ([`crate::normal`]); falls back to the sparse
+    /// `LDLᵀ` when the cone block is not diagonal (cones other than zero and
+    /// nonnegative) or there are more than
+    /// [`crate::normal::MAX_DENSE_VARIABLES`] variables.
+    NormalEquations,
+}
+
 /// Settings of the operator-splitting method ([`Method::Admm`]).
 ///
 /// Termination uses the same relative residuals as the interior-point
@@ -195,6 +214,8 @@ pub struct Settings {
     /// it cost iterations (1292 vs 1223 in total) and objective accuracy
     /// (QBEACONF stalls 2e-6 from its reference with it, 1e-10 without).
     pub equilibrate_cost: bool,
+    /// Factorization of the KKT systems (interior-point method).
+    pub kkt_backend: KktBackend,
     /// Static regularization `ε = static_reg_constant + static_reg_proportional·max|diag|`
     /// added with the expected pivot sign to the KKT diagonal.
     pub static_reg_constant: f64,
@@ -242,6 +263,7 @@ impl Default for Settings {
             equilibrate_min_scaling: 1e-4,
             equilibrate_max_scaling: 1e4,
             equilibrate_cost: false,
+            kkt_backend: KktBackend::Auto,
             static_reg_constant: 1e-8,
             static_reg_proportional: f64::EPSILON * f64::EPSILON,
             dynamic_reg_eps: 1e-13,
