@@ -76,6 +76,14 @@ pub trait QuasiDefiniteLdl: Send + Sync {
     fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl>;
     /// A short name of the factorization, for reports and tests.
     fn name(&self) -> &'static str;
+    /// `y ← K₀x`, `K₀` the matrix of the last factorization without the
+    /// static regularization `static_reg` (added with the expected pivot
+    /// signs), if the backend keeps a faster representation of it than the
+    /// assembled upper triangle; false (the default) leaves it to
+    /// [`KktSystem`].
+    fn mul_unregularized(&self, _y: &mut [f64], _x: &[f64], _static_reg: f64) -> bool {
+        false
+    }
 }
 
 /// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
@@ -695,6 +703,9 @@ impl KktSystem {
     /// `y ← K₀ x` with `K₀` the matrix without static regularization. Each
     /// column of the upper triangle ends with its diagonal entry.
     fn mul_unregularized(&self, y: &mut [f64], x: &[f64]) {
+        if self.ldl.mul_unregularized(y, x, self.static_reg) {
+            return;
+        }
         y.fill(0.0);
         let cols = self.colptr.windows(2).zip(x.iter().zip(&self.signs));
         for (j, (w, (&xj, &sign))) in cols.enumerate() {

@@ -38,9 +38,8 @@
 use crate::kkt::QuasiDefiniteLdl;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::{cholesky_in_place, LltParams, LltRegularization};
-use faer::linalg::cholesky::llt::solve::solve_in_place_with_conj;
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Conj, Mat, MatMut, Par, Spec};
+use faer::{Accum, Mat, MatRef, Par, Spec};
 
 /// Largest number of variables for which the normal equations are
 /// considered ([`prefer_normal_equations`]).
@@ -67,11 +66,22 @@ pub struct NormalEquations {
     w: Vec<f64>,
     /// `M`, then its Cholesky factor (lower triangle).
     mat: Mat<f64>,
-    /// `B` (`n × r`) and `B D_B⁻¹`.
-    b: Mat<f64>,
-    bw: Mat<f64>,
+    /// `B` (`n × r`, column-major) and `B D_B⁻¹`.
+    b: Vec<f64>,
+    bw: Vec<f64>,
+    /// The upper triangle of `K₁₁` and the diagonal `D` (before dynamic
+    /// regularization) as last factored, for products with `K`.
+    k11_val: Vec<f64>,
+    d: Vec<f64>,
+    /// The Cholesky factor `L` (column-major `n × n`, lower triangle) and
+    /// the reciprocals of its diagonal.
+    l: Vec<f64>,
+    l_inv_diag: Vec<f64>,
+    /// `K₁₁` as a full column-major matrix when it has more than `n²/8`
+    /// stored entries (a dense `P`), else empty.
+    k11_full: Vec<f64>,
     /// Work vector of length `r`.
-    ub: Mat<f64>,
+    ub: Vec<f64>,
     mem: MemBuffer,
     req: StackReq,
 }
@@ -203,6 +213,7 @@ impl NormalEquations {
             Spec::<LltParams, f64>::default(),
         );
         let r = dense_rows.len();
+        let k11_len = k11.len();
         Some(NormalEquations {
             n,
             k11,
@@ -215,13 +226,27 @@ impl NormalEquations {
             sp_val: vec![0.0; nsp],
             w: vec![0.0; m],
             mat: Mat::zeros(n, n),
-            b: Mat::zeros(n, r),
-            bw: Mat::zeros(n, r),
-            ub: Mat::zeros(r, 1),
+            b: vec![0.0; n * r],
+            bw: vec![0.0; n * r],
+            k11_val: vec![0.0; k11_len],
+            d: vec![0.0; m],
+            l: vec![0.0; n * n],
+            l_inv_diag: vec![0.0; n],
+            k11_full: if 8 * k11_len > n * n {
+                vec![0.0; n * n]
+            } else {
+                Vec::new()
+            },
+            ub: vec![0.0; r],
             mem: MemBuffer::new(req),
             req,
         })
     }
+}
+
+/// A column-major `n × r` block (`B` or `B D_B⁻¹`) as a faer view.
+fn block(data: &[f64], n: usize) -> MatRef<'_, f64> {
+    MatRef::from_column_major_slice(data, n, data.len().checked_div(n).unwrap_or(0))
 }
 
 impl QuasiDefiniteLdl for NormalEquations {
@@ -233,8 +258,9 @@ impl QuasiDefiniteLdl for NormalEquations {
         reg_delta: f64,
     ) -> Result<(), String> {
         let (eps, delta) = (reg_eps.abs(), reg_delta.abs());
-        for (w, &pos) in self.w.iter_mut().zip(&self.d_pos) {
-            let mut d = -values[pos];
+        for (w, (d0, &pos)) in self.w.iter_mut().zip(self.d.iter_mut().zip(&self.d_pos)) {
+            *d0 = -values[pos];
+            let mut d = *d0;
             if delta > 0.0 && d <= eps {
                 d = delta;
             }
@@ -248,25 +274,38 @@ impl QuasiDefiniteLdl for NormalEquations {
         }
         let mat = &mut self.mat;
         mat.as_mut().fill(0.0);
-        for &(pos, i, j) in &self.k11 {
+        for (v, &(pos, i, j)) in self.k11_val.iter_mut().zip(&self.k11) {
             // Lower triangle: (j, i) with i ≤ j.
-            mat[(j, i)] += values[pos];
+            *v = values[pos];
+            mat[(j, i)] += *v;
+        }
+        if !self.k11_full.is_empty() {
+            let n = self.n;
+            self.k11_full.fill(0.0);
+            for (&v, &(_, i, j)) in self.k11_val.iter().zip(&self.k11) {
+                self.k11_full[i + n * j] += v;
+                if i != j {
+                    self.k11_full[j + n * i] += v;
+                }
+            }
         }
         if !self.dense_rows.is_empty() {
+            let n = self.n;
             for &(pos, j, k) in &self.b_src {
-                self.b[(j, k)] = values[pos];
+                self.b[j + n * k] = values[pos];
             }
-            for (k, &r) in self.dense_rows.iter().enumerate() {
+            let cols = self.bw.chunks_exact_mut(n).zip(self.b.chunks_exact(n));
+            for ((bw, b), &r) in cols.zip(&self.dense_rows) {
                 let wr = self.w[r];
-                for j in 0..self.n {
-                    self.bw[(j, k)] = self.b[(j, k)] * wr;
+                for (u, &v) in bw.iter_mut().zip(b) {
+                    *u = v * wr;
                 }
             }
             matmul(
                 mat.as_mut(),
                 Accum::Add,
-                self.bw.as_ref(),
-                self.b.transpose(),
+                block(&self.bw, self.n),
+                block(&self.b, self.n).transpose(),
                 1.0,
                 Par::Seq,
             );
@@ -295,7 +334,15 @@ impl QuasiDefiniteLdl for NormalEquations {
             Spec::<LltParams, f64>::default(),
         )
         .map_err(|e| format!("{e:?}"))?;
-        if (0..self.n).all(|j| mat[(j, j)].is_finite()) {
+        let n = self.n;
+        for j in 0..n {
+            let col = &mut self.l[j * n..(j + 1) * n];
+            for i in j..n {
+                col[i] = mat[(i, j)];
+            }
+            self.l_inv_diag[j] = col[j].recip();
+        }
+        if self.l.iter().all(|v| v.is_finite()) && self.l_inv_diag.iter().all(|v| v.is_finite()) {
             Ok(())
         } else {
             Err("non-finite normal-equations factor".into())
@@ -306,50 +353,36 @@ impl QuasiDefiniteLdl for NormalEquations {
         let n = self.n;
         let (x, z) = rhs.split_at_mut(n);
         // x ← r₁ + AᵀD⁻¹r₂
-        for (k, &r) in self.dense_rows.iter().enumerate() {
-            self.ub[(k, 0)] = self.w[r] * z[r];
-        }
         for (r, p) in self.sp_ptr.windows(2).enumerate() {
             let u = self.w[r] * z[r];
             for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
                 x[j] += v * u;
             }
         }
-        let mut xm = MatMut::from_column_major_slice_mut(x, n, 1);
-        if !self.dense_rows.is_empty() {
-            matmul(
-                xm.as_mut(),
-                Accum::Add,
-                self.b.as_ref(),
-                self.ub.as_ref(),
-                1.0,
-                Par::Seq,
-            );
+        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
+            axpy(x, self.w[r] * z[r], col);
         }
-        let stack = MemStack::new(&mut self.mem);
-        solve_in_place_with_conj(self.mat.as_ref(), Conj::No, xm.as_mut(), Par::Seq, stack);
+        // L Lᵀ x = x, forward by columns, backward by dot products.
+        for j in 0..n {
+            x[j] *= self.l_inv_diag[j];
+            let (done, rest) = x.split_at_mut(j + 1);
+            axpy(rest, -done[j], &self.l[j * n + j + 1..(j + 1) * n]);
+        }
+        for j in (0..n).rev() {
+            let t = dot(&self.l[j * n + j + 1..(j + 1) * n], &x[j + 1..]);
+            x[j] = (x[j] - t) * self.l_inv_diag[j];
+        }
         // z ← D⁻¹(Ax − r₂)
-        if !self.dense_rows.is_empty() {
-            matmul(
-                self.ub.as_mut(),
-                Accum::Replace,
-                self.b.transpose(),
-                xm.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-            for (k, &r) in self.dense_rows.iter().enumerate() {
-                z[r] = self.w[r] * (self.ub[(k, 0)] - z[r]);
-            }
+        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
+            z[r] = self.w[r] * (dot(col, x) - z[r]);
         }
-        let x = xm.as_ref();
         for (r, p) in self.sp_ptr.windows(2).enumerate() {
             if p[0] == p[1] && self.dense_rows.binary_search(&r).is_ok() {
                 continue;
             }
             let mut ax = 0.0;
             for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
-                ax += v * x[(j, 0)];
+                ax += v * x[j];
             }
             z[r] = self.w[r] * (ax - z[r]);
         }
@@ -370,6 +403,11 @@ impl QuasiDefiniteLdl for NormalEquations {
             mat: self.mat.clone(),
             b: self.b.clone(),
             bw: self.bw.clone(),
+            k11_val: self.k11_val.clone(),
+            d: self.d.clone(),
+            l: self.l.clone(),
+            l_inv_diag: self.l_inv_diag.clone(),
+            k11_full: self.k11_full.clone(),
             ub: self.ub.clone(),
             mem: MemBuffer::new(self.req),
             req: self.req,
@@ -379,4 +417,71 @@ impl QuasiDefiniteLdl for NormalEquations {
     fn name(&self) -> &'static str {
         "normal equations"
     }
+
+    /// `[y_x; y_z] = [(K₁₁ − εI)x + Aᵀz; Ax − (D − εI)z]` from the blocks,
+    /// with the dense rows' products four lanes at a time.
+    fn mul_unregularized(&self, y: &mut [f64], x: &[f64], static_reg: f64) -> bool {
+        let n = self.n;
+        let (xx, xz) = x.split_at(n);
+        let (yx, yz) = y.split_at_mut(n);
+        for (y, &x) in yx.iter_mut().zip(xx) {
+            *y = -static_reg * x;
+        }
+        if self.k11_full.is_empty() {
+            for (&(_, i, j), &v) in self.k11.iter().zip(&self.k11_val) {
+                yx[i] += v * xx[j];
+                if i != j {
+                    yx[j] += v * xx[i];
+                }
+            }
+        } else {
+            for (col, &xj) in self.k11_full.chunks_exact(n).zip(xx) {
+                axpy(yx, xj, col);
+            }
+        }
+        for (r, p) in self.sp_ptr.windows(2).enumerate() {
+            let zr = xz[r];
+            let mut ax = 0.0;
+            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
+                ax += v * xx[j];
+                yx[j] += v * zr;
+            }
+            yz[r] = ax;
+        }
+        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
+            axpy(yx, xz[r], col);
+            yz[r] = dot(col, xx);
+        }
+        for ((y, &z), &d) in yz.iter_mut().zip(xz).zip(&self.d) {
+            *y -= (d - static_reg) * z;
+        }
+        true
+    }
+}
+
+/// `y ← y + a·x`.
+#[inline]
+fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// `xᵀy` with four partial sums (so the loop vectorizes).
+#[inline]
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let k = x.len().min(y.len());
+    let (xh, xt) = x[..k].split_at(k - k % 4);
+    let (yh, yt) = y[..k].split_at(k - k % 4);
+    let mut acc = [0.0; 4];
+    for (a, b) in xh.chunks_exact(4).zip(yh.chunks_exact(4)) {
+        for l in 0..4 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (a, b) in xt.iter().zip(yt) {
+        sum += a * b;
+    }
+    sum
 }
