@@ -39,7 +39,7 @@ use crate::kkt::QuasiDefiniteLdl;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::{cholesky_in_place, LltParams, LltRegularization};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par, Spec};
+use faer::{Accum, MatMut, MatRef, Par, Spec};
 
 /// Largest number of variables for which the normal equations are
 /// considered ([`prefer_normal_equations`]).
@@ -64,8 +64,6 @@ pub struct NormalEquations {
     sp_val: Vec<f64>,
     /// `D⁻¹`.
     w: Vec<f64>,
-    /// `M`, then its Cholesky factor (lower triangle).
-    mat: Mat<f64>,
     /// `B` (`n × r`, column-major) and `B D_B⁻¹`.
     b: Vec<f64>,
     bw: Vec<f64>,
@@ -73,8 +71,8 @@ pub struct NormalEquations {
     /// regularization) as last factored, for products with `K`.
     k11_val: Vec<f64>,
     d: Vec<f64>,
-    /// The Cholesky factor `L` (column-major `n × n`, lower triangle) and
-    /// the reciprocals of its diagonal.
+    /// `M` and then, in place, its Cholesky factor `L` (column-major
+    /// `n × n`, lower triangle), and the reciprocals of `L`'s diagonal.
     l: Vec<f64>,
     l_inv_diag: Vec<f64>,
     /// `K₁₁` as a full column-major matrix when it has more than `n²/8`
@@ -225,7 +223,6 @@ impl NormalEquations {
             sp_pos,
             sp_val: vec![0.0; nsp],
             w: vec![0.0; m],
-            mat: Mat::zeros(n, n),
             b: vec![0.0; n * r],
             bw: vec![0.0; n * r],
             k11_val: vec![0.0; k11_len],
@@ -272,12 +269,13 @@ impl QuasiDefiniteLdl for NormalEquations {
         for (v, &pos) in self.sp_val.iter_mut().zip(&self.sp_pos) {
             *v = values[pos];
         }
-        let mat = &mut self.mat;
-        mat.as_mut().fill(0.0);
+        let n = self.n;
+        let mat = &mut self.l;
+        mat.fill(0.0);
         for (v, &(pos, i, j)) in self.k11_val.iter_mut().zip(&self.k11) {
             // Lower triangle: (j, i) with i ≤ j.
             *v = values[pos];
-            mat[(j, i)] += *v;
+            mat[j + n * i] += *v;
         }
         if !self.k11_full.is_empty() {
             let n = self.n;
@@ -302,7 +300,7 @@ impl QuasiDefiniteLdl for NormalEquations {
                 }
             }
             matmul(
-                mat.as_mut(),
+                MatMut::from_column_major_slice_mut(mat, n, n),
                 Accum::Add,
                 block(&self.bw, self.n),
                 block(&self.b, self.n).transpose(),
@@ -317,14 +315,14 @@ impl QuasiDefiniteLdl for NormalEquations {
                 let vp = ap * wr;
                 for (&jq, &aq) in cols.iter().zip(vals) {
                     if jq <= jp {
-                        mat[(jp, jq)] += vp * aq;
+                        mat[jp + n * jq] += vp * aq;
                     }
                 }
             }
         }
         let stack = MemStack::new(&mut self.mem);
         cholesky_in_place(
-            mat.as_mut(),
+            MatMut::from_column_major_slice_mut(mat, n, n),
             LltRegularization {
                 dynamic_regularization_delta: delta,
                 dynamic_regularization_epsilon: eps,
@@ -334,13 +332,8 @@ impl QuasiDefiniteLdl for NormalEquations {
             Spec::<LltParams, f64>::default(),
         )
         .map_err(|e| format!("{e:?}"))?;
-        let n = self.n;
         for j in 0..n {
-            let col = &mut self.l[j * n..(j + 1) * n];
-            for i in j..n {
-                col[i] = mat[(i, j)];
-            }
-            self.l_inv_diag[j] = col[j].recip();
+            self.l_inv_diag[j] = self.l[j + n * j].recip();
         }
         if self.l.iter().all(|v| v.is_finite()) && self.l_inv_diag.iter().all(|v| v.is_finite()) {
             Ok(())
@@ -400,7 +393,6 @@ impl QuasiDefiniteLdl for NormalEquations {
             sp_pos: self.sp_pos.clone(),
             sp_val: self.sp_val.clone(),
             w: self.w.clone(),
-            mat: self.mat.clone(),
             b: self.b.clone(),
             bw: self.bw.clone(),
             k11_val: self.k11_val.clone(),
