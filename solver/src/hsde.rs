@@ -25,7 +25,7 @@ use crate::residuals::{
     evaluate, inf_norm, is_optimal, recover_solution, scaled_inf_norm, score as residual_score,
     DataNorms, Outcome, ScaledIterate,
 };
-use crate::settings::Settings;
+use crate::settings::{KktBackend, Settings};
 use crate::solution::{Residuals, Solution, Status, Timings};
 use std::time::Instant;
 
@@ -150,7 +150,16 @@ impl InteriorPointSolver {
         let mut c = data.c.clone();
         let mut b = data.b.clone();
         let equil = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &settings);
-        let kkt = KktSystem::with_backend(&p, &a, &cones, settings.kkt_backend)?;
+        // The normal equations square the data's magnitudes (AᵀH⁻¹A, H⁻¹r):
+        // data beyond 1e50 after equilibration keeps the sparse LDLᵀ.
+        let extreme = [&p.nzval, &a.nzval, &c, &b]
+            .iter()
+            .any(|v| v.iter().any(|x| x.abs() > 1e50));
+        let backend = match settings.kkt_backend {
+            KktBackend::Auto if extreme => KktBackend::SparseLdl,
+            other => other,
+        };
+        let kkt = KktSystem::with_backend(&p, &a, &cones, backend)?;
         let norm_c = inf_norm(&data.c);
         let norm_b = inf_norm(&data.b);
         Ok(InteriorPointSolver {

@@ -73,13 +73,16 @@ use std::sync::Arc;
 pub trait QuasiDefiniteLdl: Send + Sync {
     /// Numeric factorization of the matrix with the stored pattern and
     /// `values`. Pivots whose sign differs from `signs` or whose magnitude is
-    /// below `reg_eps` are replaced by `±reg_delta`.
+    /// below `reg_eps` are replaced by `±reg_delta`. `values` include the
+    /// static regularization `static_reg` on the diagonal (with the signs
+    /// of `signs`); a backend that does not need it may factor without it.
     fn factor(
         &mut self,
         values: &[f64],
         signs: &[i8],
         reg_eps: f64,
         reg_delta: f64,
+        static_reg: f64,
     ) -> Result<(), String>;
     /// Solves `LDLᵀx = rhs` in place.
     fn solve_in_place(&mut self, rhs: &mut [f64]);
@@ -185,6 +188,7 @@ impl QuasiDefiniteLdl for FaerLdl {
         signs: &[i8],
         reg_eps: f64,
         reg_delta: f64,
+        _static_reg: f64,
     ) -> Result<(), String> {
         let sym =
             SymbolicSparseColMatRef::new_checked(self.n, self.n, &self.colptr, None, &self.rowval);
@@ -251,6 +255,7 @@ impl QuasiDefiniteLdl for SimplicialLdl {
         signs: &[i8],
         reg_eps: f64,
         reg_delta: f64,
+        _static_reg: f64,
     ) -> Result<(), String> {
         SimplicialLdl::factor(self, values, signs, reg_eps, reg_delta)
     }
@@ -695,6 +700,7 @@ impl KktSystem {
                 &self.signs,
                 settings.dynamic_reg_eps,
                 settings.dynamic_reg_delta,
+                reg,
             );
             if result.is_ok() {
                 break;

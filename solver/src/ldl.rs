@@ -647,7 +647,7 @@ mod tests {
             let ratio = sym.factor_flops() / (sym.factor_nnz() + n) as f64;
             assert_eq!(ratio > 40.0, dense, "ratio {ratio}");
             let mut f = new_ldl(n, &colptr, &rowval).unwrap();
-            f.factor(&vals, &signs, 1e-13, 1e-7).unwrap();
+            f.factor(&vals, &signs, 1e-13, 1e-7, 0.0).unwrap();
             let x: Vec<f64> = (0..n).map(|_| rng.unit()).collect();
             let mut b = mul(&k, &x);
             f.solve_in_place(&mut b);
@@ -676,7 +676,7 @@ mod tests {
                 SupernodalThreshold::FORCE_SIMPLICIAL,
             )
             .unwrap();
-            g.factor(&vals, &signs, 1e-13, 1e-7).unwrap();
+            g.factor(&vals, &signs, 1e-13, 1e-7, 0.0).unwrap();
             let b: Vec<f64> = (0..n).map(|_| rng.unit()).collect();
             let (mut x1, mut x2) = (b.clone(), b);
             f.solve_in_place(&mut x1);

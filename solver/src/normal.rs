@@ -26,14 +26,22 @@
 //! very sparse problems the sparse `LDLᵀ` is the better backend
 //! ([`prefer_normal_equations`] decides).
 //!
-//! **Numerics.** `M` is positive definite since `K₁₁ ⪰ εI` and `D > 0`; its
-//! conditioning follows `D⁻¹`, which spreads over many orders of magnitude
-//! near an interior-point solution, as in every normal-equations IPM. The
-//! caller ([`crate::kkt::KktSystem::solve`]) refines iteratively against
-//! the unregularized `K`, as for the sparse backend. Dynamic
-//! regularization: a diagonal `D_i ≤ eps` is replaced by `delta`, and a
-//! Cholesky pivot of `M` at most `eps` by `delta` (faer's `LLᵀ`
-//! regularization).
+//! **Numerics.** The sparse backends need the static regularization `ε` for
+//! quasi-definiteness. Here it is removed again from the cone block
+//! (`D = H` where `H_i ≥ 1e-6·ε`; `H_i + ε` below that, which bounds `D⁻¹`
+//! by `1e6/ε` and keeps products with it finite even for data near the
+//! overflow threshold): factoring the nearly unregularized system leaves
+//! the caller's iterative refinement ([`crate::kkt::KktSystem::solve`],
+//! against the unregularized `K`) far less to do — on the batch benchmark's
+//! LPs 0.13 refinement steps per solve instead of 0.93 (QPs: 0.24 instead
+//! of 0.96), with the same iterates to the printed digits. `K₁₁ = P + εI`
+//! keeps its `ε`: without it a variable in no constraint of an LP makes `M`
+//! singular. A diagonal `D_i ≤ eps` (a zero-cone row) becomes `delta`, and
+//! a Cholesky pivot of `M` at most `eps` becomes `delta` (faer's `LLᵀ`
+//! dynamic regularization); refinement recovers the accuracy.
+//! `M`'s conditioning follows `H⁻¹`, which spreads over many orders of
+//! magnitude near an interior-point solution, as in every
+//! normal-equations method.
 
 use crate::kkt::QuasiDefiniteLdl;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
@@ -246,6 +254,48 @@ fn block(data: &[f64], n: usize) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(data, n, data.len().checked_div(n).unwrap_or(0))
 }
 
+impl NormalEquations {
+    /// The solve of [`QuasiDefiniteLdl::solve_in_place`] without scaling.
+    fn solve_scaled(&mut self, rhs: &mut [f64]) {
+        let n = self.n;
+        let (x, z) = rhs.split_at_mut(n);
+        // x ← r₁ + AᵀD⁻¹r₂
+        for (r, p) in self.sp_ptr.windows(2).enumerate() {
+            let u = self.w[r] * z[r];
+            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
+                x[j] += v * u;
+            }
+        }
+        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
+            axpy(x, self.w[r] * z[r], col);
+        }
+        // L Lᵀ x = x, forward by columns, backward by dot products.
+        for j in 0..n {
+            x[j] *= self.l_inv_diag[j];
+            let (done, rest) = x.split_at_mut(j + 1);
+            axpy(rest, -done[j], &self.l[j * n + j + 1..(j + 1) * n]);
+        }
+        for j in (0..n).rev() {
+            let t = dot(&self.l[j * n + j + 1..(j + 1) * n], &x[j + 1..]);
+            x[j] = (x[j] - t) * self.l_inv_diag[j];
+        }
+        // z ← D⁻¹(Ax − r₂)
+        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
+            z[r] = self.w[r] * (dot(col, x) - z[r]);
+        }
+        for (r, p) in self.sp_ptr.windows(2).enumerate() {
+            if p[0] == p[1] && self.dense_rows.binary_search(&r).is_ok() {
+                continue;
+            }
+            let mut ax = 0.0;
+            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
+                ax += v * x[j];
+            }
+            z[r] = self.w[r] * (ax - z[r]);
+        }
+    }
+}
+
 impl QuasiDefiniteLdl for NormalEquations {
     fn factor(
         &mut self,
@@ -253,11 +303,17 @@ impl QuasiDefiniteLdl for NormalEquations {
         _signs: &[i8],
         reg_eps: f64,
         reg_delta: f64,
+        static_reg: f64,
     ) -> Result<(), String> {
         let (eps, delta) = (reg_eps.abs(), reg_delta.abs());
         for (w, (d0, &pos)) in self.w.iter_mut().zip(self.d.iter_mut().zip(&self.d_pos)) {
             *d0 = -values[pos];
-            let mut d = *d0;
+            // Without ε unless H_i is below 1e-6·ε: D⁻¹ then stays at most
+            // 1e6/ε, so products with it cannot overflow.
+            let mut d = *d0 - static_reg;
+            if d < 1e-6 * static_reg {
+                d = *d0;
+            }
             if delta > 0.0 && d <= eps {
                 d = delta;
             }
@@ -343,41 +399,21 @@ impl QuasiDefiniteLdl for NormalEquations {
     }
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) {
-        let n = self.n;
-        let (x, z) = rhs.split_at_mut(n);
-        // x ← r₁ + AᵀD⁻¹r₂
-        for (r, p) in self.sp_ptr.windows(2).enumerate() {
-            let u = self.w[r] * z[r];
-            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
-                x[j] += v * u;
-            }
+        // The products D⁻¹r₂ overflow for right-hand sides near the
+        // overflow threshold (data of order 1e300) where the sparse
+        // elimination would not: solve for rhs/2ᵏ instead (exact scaling).
+        let big = rhs.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let scale = if big > 1e100 && big.is_finite() {
+            2f64.powi(big.log2().floor() as i32)
+        } else {
+            1.0
+        };
+        if scale != 1.0 {
+            rhs.iter_mut().for_each(|v| *v /= scale);
         }
-        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
-            axpy(x, self.w[r] * z[r], col);
-        }
-        // L Lᵀ x = x, forward by columns, backward by dot products.
-        for j in 0..n {
-            x[j] *= self.l_inv_diag[j];
-            let (done, rest) = x.split_at_mut(j + 1);
-            axpy(rest, -done[j], &self.l[j * n + j + 1..(j + 1) * n]);
-        }
-        for j in (0..n).rev() {
-            let t = dot(&self.l[j * n + j + 1..(j + 1) * n], &x[j + 1..]);
-            x[j] = (x[j] - t) * self.l_inv_diag[j];
-        }
-        // z ← D⁻¹(Ax − r₂)
-        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
-            z[r] = self.w[r] * (dot(col, x) - z[r]);
-        }
-        for (r, p) in self.sp_ptr.windows(2).enumerate() {
-            if p[0] == p[1] && self.dense_rows.binary_search(&r).is_ok() {
-                continue;
-            }
-            let mut ax = 0.0;
-            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
-                ax += v * x[j];
-            }
-            z[r] = self.w[r] * (ax - z[r]);
+        self.solve_scaled(rhs);
+        if scale != 1.0 {
+            rhs.iter_mut().for_each(|v| *v *= scale);
         }
     }
 
