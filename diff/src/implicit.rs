@@ -43,9 +43,15 @@
 //! systems with `J` and `Jᵀ` reduce exactly to a quasi-definite KKT system
 //! of the problem's pattern, solved on a copy of a [`KktSystem`] — the
 //! interior-point solver's own, so its ordering and symbolic analysis are
-//! reused ([`DerivativeSystem::from_kkt`], [`system`]). Otherwise `J` is
-//! assembled sparse (dense `D` blocks for the second-order, exponential,
-//! power and PSD cones) and factored by faer's sparse LU with partial
+//! reused ([`DerivativeSystem::from_kkt`], [`system`]). With dense `D`
+//! blocks (second-order cones kept as dense `H` blocks, exponential, power
+//! and PSD cones) the same reduction with `D`'s eigenvalues floored at
+//! `1e-8` gives a KKT system of the same pattern that approximates `J`
+//! to that order; it serves as the preconditioner of iterative refinement
+//! against the exact `J` ([`DerivativeSystem::from_kkt_blocks`]). Only
+//! second-order cones that the KKT system expands into extra rows (large
+//! cones) and explicit [`Factorization::SparseLu`] use the fallback: `J`
+//! assembled sparse and factored by faer's sparse LU with partial
 //! pivoting, every solve followed by iterative refinement against `J`.
 
 use crate::error::DiffError;
@@ -70,8 +76,9 @@ pub struct ImplicitSettings {
 /// The linear solver of the derivative system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Factorization {
-    /// The interior-point solver's KKT system where it applies (all cones
-    /// zero or nonnegative), else sparse LU.
+    /// The interior-point solver's KKT system where it applies (every cone
+    /// block of `H` stored as its own block: all cones except second-order
+    /// cones large enough to be expanded), else sparse LU.
     #[default]
     Auto,
     /// Always sparse LU of `J`.
@@ -104,7 +111,22 @@ enum Backend {
         a: CscMatrix,
         d: Vec<f64>,
     },
+    /// The reduced system with `D` floored at `D_FLOOR` (dense cone
+    /// blocks), refined against `J` (see [`DerivativeSystem::from_kkt_blocks`]).
+    KktBlocks {
+        kkt: Box<KktSystem>,
+        settings: Box<Settings>,
+        p_hat: CscMatrix,
+        a: CscMatrix,
+        /// `D_ε⁻¹` per cone block.
+        dinv: Vec<(usize, usize, DBlock)>,
+    },
 }
+
+/// Eigenvalues of `D` below this are raised to it in the blockwise KKT
+/// path ([`DerivativeSystem::from_kkt_blocks`]); refinement against `J`
+/// removes the error this makes (of this order per step).
+const D_FLOOR: f64 = 1e-8;
 
 /// The Jacobian `J` at a solution, factored.
 pub struct DerivativeSystem {
@@ -284,31 +306,120 @@ impl DerivativeSystem {
         })
     }
 
+    /// Factors `J` through the interior-point KKT system for any cones whose
+    /// `H` enters it blockwise ([`KktSystem::has_blockwise_h`]: zero,
+    /// nonnegative, second-order cones below the expansion threshold,
+    /// exponential, power and PSD cones). With `D = QΛQᵀ` per block and
+    /// `D_ε = Q max(Λ, ε) Qᵀ` (`ε =` `D_FLOOR`), `w = D_ε dv` turns `J` into
+    ///
+    /// ```text
+    /// [ P + ρI   Aᵀ ] [du]   [ r₁ ]        H = Q diag((1 − λ)/max(λ, ε)) Qᵀ
+    /// [   A     −H  ] [w ] = [ −r₂ ],      dv = D_ε⁻¹ w,
+    /// ```
+    ///
+    /// and `Jᵀλ = g` into the same matrix with right-hand side
+    /// `(g_u, D_ε⁻¹ g_v)` and `λ_v = −w`. Both are exact for `ε → 0`; each
+    /// solve is refined against `J` itself, so the floor only costs
+    /// refinement steps. `p_hat` must have the KKT system's `P` pattern and
+    /// hold `P + ρI`.
+    pub fn from_kkt_blocks(
+        prob: &ProblemData,
+        sol: &Solution,
+        kkt: &KktSystem,
+        p_hat: &CscMatrix,
+        settings: &Settings,
+    ) -> Result<Self, DiffError> {
+        let (n, m) = (prob.n(), prob.m());
+        if !kkt.has_blockwise_h() || kkt.h_blocks().len() != prob.cones.len() {
+            return Err(DiffError::Unsupported(
+                "the KKT system expands a second-order cone",
+            ));
+        }
+        let v: Vec<f64> = sol.y.iter().zip(&sol.s).map(|(y, s)| y - s).collect();
+        let h_len: usize = kkt.h_blocks().iter().map(|b| b.1).sum();
+        let mut h = vec![0.0; h_len];
+        let mut blocks = Vec::with_capacity(prob.cones.len());
+        let mut dinv = Vec::with_capacity(prob.cones.len());
+        let mut off = 0;
+        for (cone, &(h_off, h_n)) in prob.cones.iter().zip(kkt.h_blocks()) {
+            let dim = cone.dim();
+            let block = d_block(cone, &v[off..off + dim]);
+            let hb = &mut h[h_off..h_off + h_n];
+            let inv = match &block {
+                DBlock::Diag(dd) if h_n == dim => {
+                    let mut inv = vec![0.0; dim];
+                    for ((hi, ii), &di) in hb.iter_mut().zip(&mut inv).zip(dd) {
+                        let l = di.clamp(0.0, 1.0);
+                        *hi = (1.0 - l) / l.max(D_FLOOR);
+                        *ii = 1.0 / l.max(D_FLOOR);
+                    }
+                    DBlock::Diag(inv)
+                }
+                _ if h_n == dim * (dim + 1) / 2 => {
+                    let dense = match &block {
+                        DBlock::Dense(dd) => dd.clone(),
+                        DBlock::Diag(dd) => {
+                            let mut full = vec![0.0; dim * dim];
+                            for (q, &di) in dd.iter().enumerate() {
+                                full[q * dim + q] = di;
+                            }
+                            full
+                        }
+                    };
+                    let (hd, inv) = floored_blocks(&dense, dim)?;
+                    let mut k = 0;
+                    for j in 0..dim {
+                        for i in 0..=j {
+                            hb[k] = hd[j * dim + i];
+                            k += 1;
+                        }
+                    }
+                    DBlock::Dense(inv)
+                }
+                _ => {
+                    return Err(DiffError::Unsupported(
+                        "a dense derivative block on a diagonal KKT block",
+                    ))
+                }
+            };
+            blocks.push((off, dim, block));
+            dinv.push((off, dim, inv));
+            off += dim;
+        }
+        let mut kkt = Box::new(kkt.clone());
+        kkt.update_p(p_hat);
+        kkt.update_a(&prob.a);
+        kkt.factor_with_h(&h, settings).map_err(|e| {
+            DiffError::Singular(format!("KKT factorization of the derivative system: {e}"))
+        })?;
+        Ok(DerivativeSystem {
+            n,
+            m,
+            blocks,
+            backend: Backend::KktBlocks {
+                kkt,
+                settings: Box::new(settings.clone()),
+                p_hat: p_hat.clone(),
+                a: prob.a.clone(),
+                dinv,
+            },
+        })
+    }
+
     /// True if this system is solved on an interior-point KKT system.
     pub fn uses_kkt(&self) -> bool {
-        matches!(self.backend, Backend::Kkt { .. })
+        matches!(
+            self.backend,
+            Backend::Kkt { .. } | Backend::KktBlocks { .. }
+        )
     }
 
     /// `out ← D·x` (or `(D − I)·x` with `minus_identity`).
     fn apply_d(&self, x: &[f64], out: &mut [f64], minus_identity: bool) {
-        for (off, d, block) in &self.blocks {
-            let (xs, os) = (&x[*off..off + d], &mut out[*off..off + d]);
-            match block {
-                DBlock::Diag(dd) => {
-                    for q in 0..*d {
-                        os[q] = dd[q] * xs[q];
-                    }
-                }
-                DBlock::Dense(dd) => {
-                    for r in 0..*d {
-                        os[r] = (0..*d).map(|c| dd[c * d + r] * xs[c]).sum();
-                    }
-                }
-            }
-            if minus_identity {
-                for q in 0..*d {
-                    os[q] -= xs[q];
-                }
+        apply_blocks(&self.blocks, x, out);
+        if minus_identity {
+            for (o, xi) in out.iter_mut().zip(x) {
+                *o -= xi;
             }
         }
     }
@@ -323,6 +434,33 @@ impl DerivativeSystem {
                 a,
                 d,
             } => kkt_solve(kkt, settings, a, d, self.n, rhs, transpose),
+            Backend::KktBlocks {
+                kkt,
+                settings,
+                p_hat,
+                a,
+                dinv,
+            } => {
+                let mut approx =
+                    |r: &[f64]| kkt_blocks_solve(kkt, settings, dinv, self.n, r, transpose);
+                let mut x = approx(rhs);
+                let mut r = vec![0.0; rhs.len()];
+                for _ in 0..REFINE_STEPS {
+                    j_product(p_hat, a, &self.blocks, &x, &mut r, transpose);
+                    for (ri, bi) in r.iter_mut().zip(rhs) {
+                        *ri = bi - *ri;
+                    }
+                    let rnorm = r.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                    if rnorm == 0.0 || !rnorm.is_finite() {
+                        break;
+                    }
+                    let dx = approx(&r);
+                    for (xi, di) in x.iter_mut().zip(&dx) {
+                        *xi += di;
+                    }
+                }
+                x
+            }
         };
         if let Some(i) = x.iter().position(|v| !v.is_finite()) {
             return Err(DiffError::Singular(format!(
@@ -515,6 +653,121 @@ fn kkt_solve(
     x
 }
 
+/// `H = Q diag((1 − λ)/max(λ, ε)) Qᵀ` and `D_ε⁻¹ = Q diag(1/max(λ, ε)) Qᵀ`
+/// for a symmetric `D = QΛQᵀ` (column-major `d × d`, eigenvalues clamped to
+/// `[0, 1]`).
+fn floored_blocks(dense: &[f64], d: usize) -> Result<(Vec<f64>, Vec<f64>), DiffError> {
+    let mat = faer::MatRef::from_column_major_slice(dense, d, d);
+    let evd = mat
+        .self_adjoint_eigen(faer::Side::Lower)
+        .map_err(|e| DiffError::Singular(format!("eigendecomposition of a D block: {e:?}")))?;
+    let (q, lam) = (evd.U(), evd.S().column_vector());
+    let (mut h, mut inv) = (vec![0.0; d * d], vec![0.0; d * d]);
+    for k in 0..d {
+        let l = lam[k].clamp(0.0, 1.0);
+        let (hk, ik) = ((1.0 - l) / l.max(D_FLOOR), 1.0 / l.max(D_FLOOR));
+        for j in 0..d {
+            for i in 0..d {
+                let qq = q[(i, k)] * q[(j, k)];
+                h[j * d + i] += hk * qq;
+                inv[j * d + i] += ik * qq;
+            }
+        }
+    }
+    Ok((h, inv))
+}
+
+/// `out ← B·x` for block-diagonal `B` given by its blocks.
+fn apply_blocks(blocks: &[(usize, usize, DBlock)], x: &[f64], out: &mut [f64]) {
+    for (off, d, block) in blocks {
+        let (xs, os) = (&x[*off..off + d], &mut out[*off..off + d]);
+        match block {
+            DBlock::Diag(dd) => {
+                for q in 0..*d {
+                    os[q] = dd[q] * xs[q];
+                }
+            }
+            DBlock::Dense(dd) => {
+                for r in 0..*d {
+                    os[r] = (0..*d).map(|c| dd[c * d + r] * xs[c]).sum();
+                }
+            }
+        }
+    }
+}
+
+/// `out ← J x` or `Jᵀ x` with `J = [P + ρI, AᵀD; −A, I − D]` (`p_hat`
+/// holds `P + ρI` by its upper triangle, `blocks` the blocks of `D`).
+fn j_product(
+    p_hat: &CscMatrix,
+    a: &CscMatrix,
+    blocks: &[(usize, usize, DBlock)],
+    x: &[f64],
+    out: &mut [f64],
+    transpose: bool,
+) {
+    let n = p_hat.n;
+    let (xu, xv) = x.split_at(n);
+    let (ou, ov) = out.split_at_mut(n);
+    p_hat.symv_upper(ou, xu, 1.0, 0.0);
+    let mut dv = vec![0.0; xv.len()];
+    apply_blocks(blocks, xv, &mut dv);
+    if transpose {
+        // [(P + ρI)u − Aᵀv; D A u + v − D v]
+        a.gemv_t(ou, xv, -1.0, 1.0);
+        let mut au = vec![0.0; xv.len()];
+        a.gemv(&mut au, xu, 1.0, 0.0);
+        let mut dau = vec![0.0; xv.len()];
+        apply_blocks(blocks, &au, &mut dau);
+        for i in 0..ov.len() {
+            ov[i] = dau[i] + xv[i] - dv[i];
+        }
+    } else {
+        // [(P + ρI)u + Aᵀ D v; −A u + v − D v]
+        a.gemv_t(ou, &dv, 1.0, 1.0);
+        a.gemv(ov, xu, -1.0, 0.0);
+        for i in 0..ov.len() {
+            ov[i] += xv[i] - dv[i];
+        }
+    }
+}
+
+/// One approximate solve of `J x = rhs` (or `Jᵀ x = rhs`) through the
+/// floored reduced system of [`DerivativeSystem::from_kkt_blocks`].
+fn kkt_blocks_solve(
+    kkt: &mut KktSystem,
+    settings: &Settings,
+    dinv: &[(usize, usize, DBlock)],
+    n: usize,
+    rhs: &[f64],
+    transpose: bool,
+) -> Vec<f64> {
+    let (r1, r2) = rhs.split_at(n);
+    let m = r2.len();
+    let mut q = vec![0.0; n + m];
+    q[..n].copy_from_slice(r1);
+    if transpose {
+        apply_blocks(dinv, r2, &mut q[n..]);
+    } else {
+        for (qi, ri) in q[n..].iter_mut().zip(r2) {
+            *qi = -ri;
+        }
+    }
+    let mut w = vec![0.0; n + m];
+    if !kkt.solve(&mut w, &q, settings) {
+        return vec![f64::NAN; n + m];
+    }
+    let mut x = w.clone();
+    if transpose {
+        for (xi, wi) in x[n..].iter_mut().zip(&w[n..]) {
+            *xi = -wi;
+        }
+    } else {
+        apply_blocks(dinv, &w[n..], &mut x[n..]);
+    }
+    x
+}
+
 /// `DΠ_{K*}(v)` for one cone block.
 fn d_block(cone: &SupportedCone, v: &[f64]) -> DBlock {
     match cone {
@@ -551,7 +804,8 @@ fn d_block(cone: &SupportedCone, v: &[f64]) -> DBlock {
 }
 
 /// The derivative system for `settings`: on the interior-point solver's KKT
-/// system when `kkt` is given, it applies (zero and nonnegative cones) and
+/// system when `kkt` is given, it applies (exactly for zero and nonnegative
+/// cones, as a preconditioner for cones with dense blocks) and
 /// `settings.factorization` allows it; sparse LU otherwise.
 pub fn system(
     prob: &ProblemData,
@@ -562,6 +816,10 @@ pub fn system(
     if let (Factorization::Auto, Some((k, p_hat, s))) = (settings.factorization, kkt) {
         if k.has_diagonal_h() {
             if let Ok(sys) = DerivativeSystem::from_kkt(prob, sol, k, p_hat, s) {
+                return Ok(sys);
+            }
+        } else if k.has_blockwise_h() {
+            if let Ok(sys) = DerivativeSystem::from_kkt_blocks(prob, sol, k, p_hat, s) {
                 return Ok(sys);
             }
         }

@@ -305,12 +305,51 @@ fn kkt_path_agrees_with_lu() {
             );
         }
     }
-    let cones = vec![SupportedCone::SecondOrder(3), SupportedCone::Nonnegative(2)];
-    let socp = planted_conic(&mut Rng(903), 4, cones, 1.0);
-    let mut layer = DiffSolver::new(socp, tight()).unwrap();
-    let sol = layer.solve().unwrap().clone();
-    assert!(!layer
-        .derivative_system(&sol, ImplicitSettings::default())
-        .unwrap()
-        .uses_kkt());
+    // Dense D blocks (second-order, exponential, power cones): the floored
+    // reduced system on the KKT pattern, refined against J.
+    let conic = [
+        vec![SupportedCone::SecondOrder(3), SupportedCone::Nonnegative(2)],
+        vec![
+            SupportedCone::SecondOrder(4),
+            SupportedCone::Zero(1),
+            SupportedCone::SecondOrder(3),
+        ],
+        vec![SupportedCone::Exponential, SupportedCone::Nonnegative(2)],
+        vec![SupportedCone::Power(0.3), SupportedCone::SecondOrder(3)],
+    ];
+    for (k, cones) in conic.into_iter().enumerate() {
+        let prob = planted_conic(&mut Rng(903 + k as u64), 5, cones, 1.0);
+        let mut layer = DiffSolver::new(prob.clone(), tight()).unwrap();
+        layer.set_refinement(REFINE);
+        let sol = layer.solve().unwrap().clone();
+        let mut rng = Rng(960 + k as u64);
+        let g = random_loss(&mut rng, prob.n(), prob.m());
+        let dir = random_direction(&mut rng, &prob);
+        for rho in [0.0, 0.7] {
+            let auto = ImplicitSettings {
+                rho,
+                factorization: Factorization::Auto,
+            };
+            let lu = ImplicitSettings {
+                rho,
+                factorization: Factorization::SparseLu,
+            };
+            assert!(layer.derivative_system(&sol, auto).unwrap().uses_kkt());
+            let a = layer.backward(Mode::Implicit(auto), &g).unwrap().grad;
+            let b = layer.backward(Mode::Implicit(lu), &g).unwrap().grad;
+            assert!(
+                a.rel_error(&b, 1e-12) < 1e-9,
+                "conic problem {k} ρ {rho}: {:e}",
+                a.rel_error(&b, 1e-12)
+            );
+            let ta = layer.jvp(Mode::Implicit(auto), &dir).unwrap().tangent;
+            let tb = layer.jvp(Mode::Implicit(lu), &dir).unwrap().tangent;
+            let gz = g.dense(prob.n(), prob.m());
+            let (da, db) = (ta.dot(&gz), tb.dot(&gz));
+            assert!(
+                (da - db).abs() <= 1e-9 * db.abs().max(1.0),
+                "conic problem {k} ρ {rho}: {da} vs {db}"
+            );
+        }
+    }
 }

@@ -678,6 +678,36 @@ impl KktSystem {
         self.regularize_and_factor(settings)
     }
 
+    /// True if every cone block enters `K` through its own diagonal or
+    /// dense block of `H` (no second-order cone in the sparse expansion),
+    /// so that [`KktSystem::factor_with_h`] applies.
+    pub fn has_blockwise_h(&self) -> bool {
+        self.dim == self.n + self.m && self.const_entries.is_empty()
+    }
+
+    /// `(offset, length)` of each cone block's values of `H` in the
+    /// argument of [`KktSystem::factor_with_h`]: a block of dimension `d`
+    /// is diagonal if its length is `d` (its `d` diagonal values), dense
+    /// otherwise (length `d(d+1)/2`, the upper triangle column by column).
+    pub fn h_blocks(&self) -> &[(usize, usize)] {
+        &self.hs_blocks
+    }
+
+    /// Factors `K` with `H` given block by block (layout of
+    /// [`KktSystem::h_blocks`]) in place of the cones' scaling, with the
+    /// usual static and dynamic regularization; [`KktSystem::solve`] then
+    /// solves with it. Requires [`KktSystem::has_blockwise_h`].
+    pub fn factor_with_h(&mut self, h: &[f64], settings: &Settings) -> Result<(), String> {
+        if !self.has_blockwise_h() || h.len() != self.hs_work.len() {
+            return Err("the KKT system has no blockwise H of this layout".into());
+        }
+        self.values.copy_from_slice(&self.base);
+        for e in &self.hs_entries {
+            self.values[e.pos] += e.sign * h[e.offset];
+        }
+        self.regularize_and_factor(settings)
+    }
+
     /// Factors `values` with a static regularization proportional to the
     /// largest diagonal entry; if the factorization breaks down, retries
     /// with 100× the regularization (iterative refinement against the
