@@ -117,7 +117,14 @@ pub fn run(
             .count();
     }
     let mut ratios = Vec::with_capacity(data.len());
-    let proto = DiffSolver::new(base.clone(), settings).expect("valid problem");
+    // One pass on the prototype first: its per-pattern setup (the
+    // operator-splitting factorization, and the KKT analysis an implicit
+    // backward pass needs under ADMM) is then shared by the clones, as the
+    // forward factorization is, and not charged to the first instance.
+    let mut proto = DiffSolver::new(base.clone(), settings).expect("valid problem");
+    if proto.solve().is_ok() {
+        let _ = proto.backward(m, &losses[0]);
+    }
     for ((c, b), l) in data.iter().zip(&losses) {
         let mut layer = proto.clone();
         if layer.update_c(c).is_err() || layer.update_b(b).is_err() {
