@@ -249,14 +249,54 @@ fn singular_jacobian_is_an_error() {
     }
 }
 
+/// The layer's derivative system with `Factorization::Auto` runs on a KKT
+/// system and agrees with sparse LU, adjoint and forward mode, with and
+/// without augmentation.
+fn assert_kkt_matches_lu(prob: &ProblemData, settings: lpgd_solver::Settings, seed: u64) {
+    use lpgd_diff::Factorization;
+    let mut layer = DiffSolver::new(prob.clone(), settings).unwrap();
+    layer.set_refinement(REFINE);
+    let sol = layer.solve().unwrap().clone();
+    let mut rng = Rng(seed);
+    let g = random_loss(&mut rng, prob.n(), prob.m());
+    let dir = random_direction(&mut rng, prob);
+    for rho in [0.0, 0.7] {
+        let auto = ImplicitSettings {
+            rho,
+            factorization: Factorization::Auto,
+        };
+        let lu = ImplicitSettings {
+            rho,
+            factorization: Factorization::SparseLu,
+        };
+        assert!(layer.derivative_system(&sol, auto).unwrap().uses_kkt());
+        assert!(!layer.derivative_system(&sol, lu).unwrap().uses_kkt());
+        let a = layer.backward(Mode::Implicit(auto), &g).unwrap().grad;
+        let b = layer.backward(Mode::Implicit(lu), &g).unwrap().grad;
+        assert!(
+            a.rel_error(&b, 1e-12) < 1e-9,
+            "seed {seed} ρ {rho}: {:e}",
+            a.rel_error(&b, 1e-12)
+        );
+        let ta = layer.jvp(Mode::Implicit(auto), &dir).unwrap().tangent;
+        let tb = layer.jvp(Mode::Implicit(lu), &dir).unwrap().tangent;
+        let gz = g.dense(prob.n(), prob.m());
+        let (da, db) = (ta.dot(&gz), tb.dot(&gz));
+        assert!(
+            (da - db).abs() <= 1e-9 * db.abs().max(1.0),
+            "seed {seed} ρ {rho}: {da} vs {db}"
+        );
+    }
+}
+
 /// For LPs and QPs (zero and nonnegative cones) the derivative system is
-/// solved on a KKT system — the interior-point solver's, or one analysed
-/// for the layer under operator splitting (forward solves refined to the
-/// same point); it agrees with the sparse LU of `J` (adjoint and forward
-/// mode, with and without augmentation). Other cones fall back to LU.
+/// solved exactly on a KKT system — the interior-point solver's, or one
+/// analysed for the layer under operator splitting (forward solves refined
+/// to the same point); for second-order, exponential and power cones on
+/// the interior-point KKT system as a preconditioner. Both agree with the
+/// sparse LU of `J`.
 #[test]
 fn kkt_path_agrees_with_lu() {
-    use lpgd_diff::Factorization;
     let problems = [
         planted_qp(&mut Rng(900), 8, 2, 10),
         planted_qp(&mut Rng(901), 5, 0, 12),
@@ -266,44 +306,9 @@ fn kkt_path_agrees_with_lu() {
         method: lpgd_solver::Method::Admm,
         ..lpgd_solver::Settings::default()
     };
-    for (k, (prob, settings)) in problems
-        .iter()
-        .flat_map(|p| [(p, tight()), (p, admm.clone())])
-        .enumerate()
-    {
-        let mut layer = DiffSolver::new(prob.clone(), settings).unwrap();
-        layer.set_refinement(REFINE);
-        let sol = layer.solve().unwrap().clone();
-        let mut rng = Rng(950 + k as u64);
-        let g = random_loss(&mut rng, prob.n(), prob.m());
-        let dir = random_direction(&mut rng, prob);
-        for rho in [0.0, 0.7] {
-            let auto = ImplicitSettings {
-                rho,
-                factorization: Factorization::Auto,
-            };
-            let lu = ImplicitSettings {
-                rho,
-                factorization: Factorization::SparseLu,
-            };
-            assert!(layer.derivative_system(&sol, auto).unwrap().uses_kkt());
-            assert!(!layer.derivative_system(&sol, lu).unwrap().uses_kkt());
-            let a = layer.backward(Mode::Implicit(auto), &g).unwrap().grad;
-            let b = layer.backward(Mode::Implicit(lu), &g).unwrap().grad;
-            assert!(
-                a.rel_error(&b, 1e-12) < 1e-9,
-                "problem {k} ρ {rho}: {:e}",
-                a.rel_error(&b, 1e-12)
-            );
-            let ta = layer.jvp(Mode::Implicit(auto), &dir).unwrap().tangent;
-            let tb = layer.jvp(Mode::Implicit(lu), &dir).unwrap().tangent;
-            let gz = g.dense(prob.n(), prob.m());
-            let (da, db) = (ta.dot(&gz), tb.dot(&gz));
-            assert!(
-                (da - db).abs() <= 1e-9 * db.abs().max(1.0),
-                "problem {k} ρ {rho}: {da} vs {db}"
-            );
-        }
+    for (k, prob) in problems.iter().enumerate() {
+        assert_kkt_matches_lu(prob, tight(), 950 + 2 * k as u64);
+        assert_kkt_matches_lu(prob, admm.clone(), 951 + 2 * k as u64);
     }
     // Dense D blocks (second-order, exponential, power cones): the floored
     // reduced system on the KKT pattern, refined against J.
@@ -319,37 +324,6 @@ fn kkt_path_agrees_with_lu() {
     ];
     for (k, cones) in conic.into_iter().enumerate() {
         let prob = planted_conic(&mut Rng(903 + k as u64), 5, cones, 1.0);
-        let mut layer = DiffSolver::new(prob.clone(), tight()).unwrap();
-        layer.set_refinement(REFINE);
-        let sol = layer.solve().unwrap().clone();
-        let mut rng = Rng(960 + k as u64);
-        let g = random_loss(&mut rng, prob.n(), prob.m());
-        let dir = random_direction(&mut rng, &prob);
-        for rho in [0.0, 0.7] {
-            let auto = ImplicitSettings {
-                rho,
-                factorization: Factorization::Auto,
-            };
-            let lu = ImplicitSettings {
-                rho,
-                factorization: Factorization::SparseLu,
-            };
-            assert!(layer.derivative_system(&sol, auto).unwrap().uses_kkt());
-            let a = layer.backward(Mode::Implicit(auto), &g).unwrap().grad;
-            let b = layer.backward(Mode::Implicit(lu), &g).unwrap().grad;
-            assert!(
-                a.rel_error(&b, 1e-12) < 1e-9,
-                "conic problem {k} ρ {rho}: {:e}",
-                a.rel_error(&b, 1e-12)
-            );
-            let ta = layer.jvp(Mode::Implicit(auto), &dir).unwrap().tangent;
-            let tb = layer.jvp(Mode::Implicit(lu), &dir).unwrap().tangent;
-            let gz = g.dense(prob.n(), prob.m());
-            let (da, db) = (ta.dot(&gz), tb.dot(&gz));
-            assert!(
-                (da - db).abs() <= 1e-9 * db.abs().max(1.0),
-                "conic problem {k} ρ {rho}: {da} vs {db}"
-            );
-        }
+        assert_kkt_matches_lu(&prob, tight(), 960 + k as u64);
     }
 }
