@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 shared="${LPGD_SHARED_DIR:-$(cd ../.. && pwd)/shared}"
-for t in mps cbf json solver; do mkdir -p "corpus/$t"; done
+for t in mps cbf json solver diff; do mkdir -p "corpus/$t"; done
 cp seeds/mps/* corpus/mps/
 cp seeds/cbf/* corpus/cbf/
 cp seeds/json/* corpus/json/
@@ -22,4 +22,4 @@ if [ -d "$shared/data/cblib" ]; then
     [ "$(wc -c < "$out")" -le 16384 ] || rm -f "$out"
   done
 fi
-echo "corpora: $(for t in mps cbf json solver; do printf '%s=%s ' $t "$(ls corpus/$t | wc -l)"; done)"
+echo "corpora: $(for t in mps cbf json solver diff; do printf '%s=%s ' $t "$(ls corpus/$t | wc -l)"; done)"

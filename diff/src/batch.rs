@@ -381,7 +381,7 @@ impl DiffBatch {
                     (None, Some(q)) => lpgd::Sides::Minus(q?),
                     (None, None) => return Err(DiffError::NoSolution),
                 };
-                let (grad, envelope, solves) = lpgd::envelope_gradient(prob, &sol, s.tau, sides);
+                let (grad, envelope, solves) = lpgd::envelope_gradient(prob, &sol, s.tau, sides)?;
                 Ok(InstanceResult {
                     solution: sol,
                     backward: Some(Backward {

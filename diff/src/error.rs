@@ -72,6 +72,18 @@ pub enum DiffError {
         /// First offending index.
         index: usize,
     },
+    /// A computed gradient or tangent overflowed: for LPGD, a difference
+    /// quotient whose `τ` is too small for the difference of the perturbed
+    /// solutions (a larger `τ` helps); for implicit differentiation, data
+    /// near the floating-point range.
+    #[error("the computed {what} has a non-finite entry at index {index} (LPGD: τ too small for a finite difference quotient)")]
+    ResultNotFinite {
+        /// Which result.
+        what: &'static str,
+        /// First offending index (blocks in the order `P`, `c`, `A`, `b`
+        /// for gradients and `x`, `y`, `s` for tangents).
+        index: usize,
+    },
     /// A setting is out of range.
     #[error("invalid setting {name} = {value}: {reason}")]
     InvalidSetting {

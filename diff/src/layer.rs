@@ -264,7 +264,7 @@ impl DiffSolver {
                 let g = self
                     .derivative_system(sol, s)?
                     .adjoint(&self.user, sol, loss)?;
-                (g, None, Vec::new())
+                (g.finite()?, None, Vec::new())
             }
             Mode::Lpgd(s) => {
                 let (g, env, solves) = lpgd::backward(self, sol, loss, s)?;
@@ -295,7 +295,10 @@ impl DiffSolver {
         let (tangent, solves) = match mode {
             Mode::Implicit(s) => {
                 check_tau_rho(None, s.rho)?;
-                let t = self.derivative_system(sol, s)?.jvp(&self.user, sol, dir)?;
+                let t = self
+                    .derivative_system(sol, s)?
+                    .jvp(&self.user, sol, dir)?
+                    .finite()?;
                 (t, Vec::new())
             }
             Mode::Lpgd(s) => lpgd::jvp(self, sol, dir, s)?,

@@ -274,7 +274,7 @@ pub(crate) fn backward(
         ..Default::default()
     };
     let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref(), None)?;
-    Ok(envelope_gradient(layer.problem(), sol, s.tau, sides))
+    envelope_gradient(layer.problem(), sol, s.tau, sides)
 }
 
 /// `∇_w L` differences of the envelope's solves (eq. 16 and 22).
@@ -283,14 +283,14 @@ pub(crate) fn envelope_gradient(
     sol: &Solution,
     tau: f64,
     sides: Sides,
-) -> EnvelopeGrad {
+) -> Result<EnvelopeGrad, DiffError> {
     let star = (&sol.x[..], &sol.y[..]);
     let grad = match &sides {
         Sides::Both(p, q) => lagrangian::difference(prob, (&p.x, &p.y), (&q.x, &q.y), 0.5 / tau),
         Sides::Plus(p) => lagrangian::difference(prob, (&p.x, &p.y), star, 1.0 / tau),
         Sides::Minus(q) => lagrangian::difference(prob, star, (&q.x, &q.y), 1.0 / tau),
     };
-    (grad, sides.envelope(), sides.record())
+    Ok((grad.finite()?, sides.envelope(), sides.record()))
 }
 
 /// Lagrangian mirror descent (C.2): the perturbed problem of eq. 68–69,
@@ -338,7 +338,7 @@ pub(crate) fn lmd_backward(
         ..Default::default()
     };
     let sides = run_envelope(layer, sol, s, &dir, loss.ds.as_deref(), Some(&sol.y))?;
-    Ok(envelope_gradient(prob, sol, s.tau, sides))
+    envelope_gradient(prob, sol, s.tau, sides)
 }
 
 /// Forward-mode LPGD: `(z*(w + τΔw) − z*(w))/τ` (lower, right-sided),
@@ -382,5 +382,5 @@ pub(crate) fn jvp(
         dy: diff(hi.1, lo.1, scale),
         ds: diff(hi.2, lo.2, scale),
     };
-    Ok((tangent, sides.record()))
+    Ok((tangent.finite()?, sides.record()))
 }

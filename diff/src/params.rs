@@ -27,6 +27,19 @@ pub struct ParamGrad {
 }
 
 impl ParamGrad {
+    /// `Ok(self)` if every entry is finite, else
+    /// [`DiffError::ResultNotFinite`].
+    pub(crate) fn finite(self) -> Result<Self, DiffError> {
+        let all = self.p.iter().chain(&self.c).chain(&self.a).chain(&self.b);
+        match all.clone().position(|v| !v.is_finite()) {
+            None => Ok(self),
+            Some(index) => Err(DiffError::ResultNotFinite {
+                what: "gradient",
+                index,
+            }),
+        }
+    }
+
     /// All zeros, shaped like `prob`.
     pub fn zeros(prob: &ProblemData) -> Self {
         ParamGrad {
@@ -160,6 +173,19 @@ pub struct Tangent {
 }
 
 impl Tangent {
+    /// `Ok(self)` if every entry is finite, else
+    /// [`DiffError::ResultNotFinite`].
+    pub(crate) fn finite(self) -> Result<Self, DiffError> {
+        let all = self.dx.iter().chain(&self.dy).chain(&self.ds);
+        match all.clone().position(|v| !v.is_finite()) {
+            None => Ok(self),
+            Some(index) => Err(DiffError::ResultNotFinite {
+                what: "tangent",
+                index,
+            }),
+        }
+    }
+
     /// `⟨self, g⟩` over the three blocks: the directional derivative of a
     /// loss with gradient `g`.
     pub fn dot(&self, g: &Tangent) -> f64 {
