@@ -36,9 +36,10 @@
 //! LPs 0.13 refinement steps per solve instead of 0.93 (QPs: 0.24 instead
 //! of 0.96), with the same iterates to the printed digits. `K₁₁ = P + εI`
 //! keeps its `ε`: without it a variable in no constraint of an LP makes `M`
-//! singular. A diagonal `D_i ≤ eps` (a zero-cone row) becomes `delta`, and
-//! a Cholesky pivot of `M` at most `eps` becomes `delta` (faer's `LLᵀ`
-//! dynamic regularization); refinement recovers the accuracy.
+//! singular; so do zero-cone rows (`H_i = 0`, hence `D_i = ε`). A diagonal
+//! `D_i ≤ eps` becomes `delta`, and a Cholesky pivot of `M` at most `eps`
+//! becomes `delta` (faer's `LLᵀ` dynamic regularization); refinement
+//! recovers the accuracy.
 //! `M`'s conditioning follows `H⁻¹`, which spreads over many orders of
 //! magnitude near an interior-point solution, as in every
 //! normal-equations method.

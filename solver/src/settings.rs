@@ -16,6 +16,19 @@ pub enum Method {
 
 /// Which factorization solves the interior-point method's KKT systems
 /// ([`crate::kkt`]).
+///
+/// ```
+/// use lpgd_solver::{CscMatrix, KktBackend, ProblemData, Settings, Solver, Status, SupportedCone};
+/// // minimize x₁ + 2x₂ subject to x₁ + x₂ ≥ 1, x ≥ 0, with either backend
+/// let a = CscMatrix::from_triplets(3, 2, &[0, 0, 1, 2], &[0, 1, 0, 1], &[-1.0, -1.0, -1.0, -1.0]).unwrap();
+/// let prob = ProblemData::new(None, vec![1.0, 2.0], a, vec![-1.0, 0.0, 0.0], vec![SupportedCone::Nonnegative(3)]).unwrap();
+/// for kkt_backend in [KktBackend::SparseLdl, KktBackend::NormalEquations] {
+///     let settings = Settings { kkt_backend, ..Settings::default() };
+///     let sol = Solver::new(prob.clone(), settings).unwrap().solve();
+///     assert_eq!(sol.status, Status::Solved);
+///     assert!((sol.objective - 1.0).abs() < 1e-7);
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KktBackend {
