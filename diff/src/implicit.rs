@@ -287,12 +287,7 @@ impl DerivativeSystem {
             .iter()
             .map(|&di| if di == 0.0 { 1.0 } else { (1.0 - di) / di })
             .collect();
-        let mut kkt = Box::new(kkt.clone());
-        kkt.update_p(p_hat);
-        kkt.update_a(&a);
-        kkt.factor_with_diagonal_h(&h, settings).map_err(|e| {
-            DiffError::Singular(format!("KKT factorization of the derivative system: {e}"))
-        })?;
+        let kkt = refactored(kkt, p_hat, &a, |k| k.factor_with_diagonal_h(&h, settings))?;
         Ok(DerivativeSystem {
             n,
             m,
@@ -386,12 +381,7 @@ impl DerivativeSystem {
             dinv.push((off, dim, inv));
             off += dim;
         }
-        let mut kkt = Box::new(kkt.clone());
-        kkt.update_p(p_hat);
-        kkt.update_a(&prob.a);
-        kkt.factor_with_h(&h, settings).map_err(|e| {
-            DiffError::Singular(format!("KKT factorization of the derivative system: {e}"))
-        })?;
+        let kkt = refactored(kkt, p_hat, &prob.a, |k| k.factor_with_h(&h, settings))?;
         Ok(DerivativeSystem {
             n,
             m,
@@ -651,6 +641,23 @@ fn kkt_solve(
         }
     }
     x
+}
+
+/// A copy of `kkt` with the values of `p_hat` and `a`, factored by
+/// `factor` (with the derivative system's `H`).
+fn refactored(
+    kkt: &KktSystem,
+    p_hat: &CscMatrix,
+    a: &CscMatrix,
+    factor: impl FnOnce(&mut KktSystem) -> Result<(), String>,
+) -> Result<Box<KktSystem>, DiffError> {
+    let mut kkt = Box::new(kkt.clone());
+    kkt.update_p(p_hat);
+    kkt.update_a(a);
+    factor(&mut kkt).map_err(|e| {
+        DiffError::Singular(format!("KKT factorization of the derivative system: {e}"))
+    })?;
+    Ok(kkt)
 }
 
 /// `H = Q diag((1 − λ)/max(λ, ε)) Qᵀ` and `D_ε⁻¹ = Q diag(1/max(λ, ε)) Qᵀ`
