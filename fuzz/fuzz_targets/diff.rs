@@ -9,7 +9,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use lpgd_diff::{DiffSolver, Envelope, ImplicitSettings, LossGrad, LpgdSettings, Mode, ParamGrad};
-use lpgd_solver::{AdmmSettings, Method, Settings};
+use lpgd_solver::Method;
 
 mod problem;
 use problem::Bytes;
@@ -24,16 +24,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Method::InteriorPoint
     };
-    let settings = Settings {
-        method,
-        max_iter: 40,
-        time_limit: 0.5,
-        admm: AdmmSettings {
-            max_iter: 400,
-            ..AdmmSettings::default()
-        },
-        ..Settings::default()
-    };
+    let settings = problem::settings(method, false);
     let Ok(mut layer) = DiffSolver::new(prob.clone(), settings) else {
         return;
     };

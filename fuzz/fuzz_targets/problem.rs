@@ -3,7 +3,9 @@
 //! sparse patterns, values from a table of hostile magnitudes (0, ±1,
 //! ±1e±300, …) or raw bit patterns (NaN/Inf included).
 
-use lpgd_solver::{CscMatrix, MatrixName, ProblemData, SupportedCone};
+use lpgd_solver::{
+    AdmmSettings, CscMatrix, MatrixName, Method, ProblemData, Settings, SupportedCone,
+};
 
 pub struct Bytes<'a>(pub &'a [u8]);
 
@@ -94,4 +96,20 @@ pub fn decode(bytes: &mut Bytes<'_>) -> Option<ProblemData> {
         None
     };
     ProblemData::new(p, c, a, b, cones).ok()
+}
+
+/// Small limits for fuzzing (40 interior-point iterations, 400 ADMM
+/// iterations, 0.5 s) with the given method and ADMM polishing.
+pub fn settings(method: Method, polish: bool) -> Settings {
+    Settings {
+        method,
+        max_iter: 40,
+        time_limit: 0.5,
+        admm: AdmmSettings {
+            max_iter: 400,
+            polish,
+            ..AdmmSettings::default()
+        },
+        ..Settings::default()
+    }
 }

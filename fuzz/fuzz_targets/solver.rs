@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use lpgd_solver::batch::{BatchItem, BatchSolver};
-use lpgd_solver::{AdmmSettings, Method, ProblemData, Settings, Solver, Start};
+use lpgd_solver::{Method, ProblemData, Solver, Start};
 
 mod problem;
 use problem::Bytes;
@@ -29,17 +29,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn run(prob: ProblemData, method: Method, polish: bool, c: &[f64]) {
-    let settings = Settings {
-        method,
-        max_iter: 40,
-        time_limit: 0.5,
-        admm: AdmmSettings {
-            max_iter: 400,
-            polish,
-            ..AdmmSettings::default()
-        },
-        ..Settings::default()
-    };
+    let settings = problem::settings(method, polish);
     let Ok(mut solver) = Solver::new(prob.clone(), settings.clone()) else {
         return;
     };
