@@ -43,6 +43,7 @@ pub mod admm;
 pub mod batch;
 pub mod cones;
 pub mod csc;
+pub mod dense;
 pub mod equilibrate;
 pub mod error;
 pub mod hsde;

@@ -16,7 +16,8 @@
 //! M = K₁₁ + AᵀD⁻¹A,   M x = r₁ + AᵀD⁻¹r₂,   z = D⁻¹(Ax − r₂),
 //! ```
 //!
-//! with `M` dense (`n × n`) and factored by faer's dense Cholesky `LLᵀ`.
+//! with `M` dense (`n × n`) and factored by the blocked Cholesky `LLᵀ` of
+//! [`crate::dense`].
 //! Rows of `A` with at least `n/2` entries are gathered into a dense
 //! `n × r` block `B` and enter `M` through one matrix product
 //! `(B D_B⁻¹) Bᵀ`; the other rows are added entry by entry. For small `n`
@@ -38,17 +39,16 @@
 //! keeps its `ε`: without it a variable in no constraint of an LP makes `M`
 //! singular; so do zero-cone rows (`H_i = 0`, hence `D_i = ε`). A diagonal
 //! `D_i ≤ eps` becomes `delta`, and a Cholesky pivot of `M` at most `eps`
-//! becomes `delta` (faer's `LLᵀ` dynamic regularization); refinement
+//! becomes `delta` (dynamic regularization); refinement
 //! recovers the accuracy.
 //! `M`'s conditioning follows `H⁻¹`, which spreads over many orders of
 //! magnitude near an interior-point solution, as in every
 //! normal-equations method.
 
+use crate::dense::{self, axpy, axpy4, cols4, dot, dot4};
 use crate::kkt::QuasiDefiniteLdl;
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::linalg::cholesky::llt::factor::{cholesky_in_place, LltParams, LltRegularization};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par, Spec};
+use faer::{Accum, MatMut, MatRef, Par};
 
 /// Largest number of variables for which the normal equations are
 /// considered ([`prefer_normal_equations`]).
@@ -65,6 +65,8 @@ pub struct NormalEquations {
     dense_rows: Vec<usize>,
     /// Entries of `B`: (value position, row, column).
     b_src: Vec<(usize, usize, usize)>,
+    /// The other rows of `A`, in increasing order.
+    sparse_rows: Vec<usize>,
     /// The other rows of `A`, row-wise (dense rows are empty here): row
     /// pointers, columns, value positions and the values as last factored.
     sp_ptr: Vec<usize>,
@@ -87,10 +89,6 @@ pub struct NormalEquations {
     /// `K₁₁` as a full column-major matrix when it has more than `n²/8`
     /// stored entries (a dense `P`), else empty.
     k11_full: Vec<f64>,
-    /// Work vector of length `r`.
-    ub: Vec<f64>,
-    mem: MemBuffer,
-    req: StackReq,
 }
 
 impl std::fmt::Debug for NormalEquations {
@@ -214,11 +212,7 @@ impl NormalEquations {
                 next[r] += 1;
             }
         }
-        let req = faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
-            n,
-            Par::Seq,
-            Spec::<LltParams, f64>::default(),
-        );
+        let sparse_rows = (0..m).filter(|&r| dense_index[r] == usize::MAX).collect();
         let r = dense_rows.len();
         let k11_len = k11.len();
         Some(NormalEquations {
@@ -227,6 +221,7 @@ impl NormalEquations {
             d_pos,
             dense_rows,
             b_src,
+            sparse_rows,
             sp_ptr,
             sp_col,
             sp_pos,
@@ -243,10 +238,36 @@ impl NormalEquations {
             } else {
                 Vec::new()
             },
-            ub: vec![0.0; r],
-            mem: MemBuffer::new(req),
-            req,
         })
+    }
+}
+
+/// The kernels of [`NormalEquations`], each run compiled for the widest
+/// vector instructions the CPU has (`pulp` runtime dispatch; no fused
+/// multiply-add is formed, so the results do not depend on the instruction
+/// set).
+enum Kernel<'a> {
+    Factor(&'a mut NormalEquations, f64, f64),
+    Solve(&'a NormalEquations, &'a mut [f64]),
+    Mul(&'a NormalEquations, &'a mut [f64], &'a [f64], f64),
+}
+
+impl pulp::WithSimd for Kernel<'_> {
+    type Output = Result<(), String>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
+        match self {
+            Kernel::Factor(ne, eps, delta) => ne.assemble_and_factor(eps, delta),
+            Kernel::Solve(ne, rhs) => {
+                ne.solve_scaled(rhs);
+                Ok(())
+            }
+            Kernel::Mul(ne, y, x, reg) => {
+                ne.mul_body(y, x, reg);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -255,45 +276,104 @@ fn block(data: &[f64], n: usize) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(data, n, data.len().checked_div(n).unwrap_or(0))
 }
 
+/// `[v[rows[k]], v[rows[k + 1]], v[rows[k + 2]], v[rows[k + 3]]]`.
+#[inline(always)]
+fn gather4(v: &[f64], rows: &[usize], k: usize) -> [f64; 4] {
+    [v[rows[k]], v[rows[k + 1]], v[rows[k + 2]], v[rows[k + 3]]]
+}
+
 impl NormalEquations {
     /// The solve of [`QuasiDefiniteLdl::solve_in_place`] without scaling.
-    fn solve_scaled(&mut self, rhs: &mut [f64]) {
+    #[inline(always)]
+    fn solve_scaled(&self, rhs: &mut [f64]) {
         let n = self.n;
         let (x, z) = rhs.split_at_mut(n);
+        let (w, rows) = (&self.w, &self.dense_rows);
         // x ← r₁ + AᵀD⁻¹r₂
-        for (r, p) in self.sp_ptr.windows(2).enumerate() {
-            let u = self.w[r] * z[r];
-            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
+        for &r in &self.sparse_rows {
+            let u = w[r] * z[r];
+            let p = self.sp_ptr[r]..self.sp_ptr[r + 1];
+            for (&j, &v) in self.sp_col[p.clone()].iter().zip(&self.sp_val[p]) {
                 x[j] += v * u;
             }
         }
-        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
-            axpy(x, self.w[r] * z[r], col);
+        let full = rows.len() / 4 * 4;
+        for k in (0..full).step_by(4) {
+            let (wk, zk) = (gather4(w, rows, k), gather4(z, rows, k));
+            let u = [wk[0] * zk[0], wk[1] * zk[1], wk[2] * zk[2], wk[3] * zk[3]];
+            axpy4(x, cols4(&self.b, n, k, 0), u);
         }
-        // L Lᵀ x = x, forward by columns, backward by dot products.
-        for j in 0..n {
-            x[j] *= self.l_inv_diag[j];
-            let (done, rest) = x.split_at_mut(j + 1);
-            axpy(rest, -done[j], &self.l[j * n + j + 1..(j + 1) * n]);
+        for (k, &r) in rows.iter().enumerate().skip(full) {
+            axpy(x, w[r] * z[r], &self.b[k * n..(k + 1) * n]);
         }
-        for j in (0..n).rev() {
-            let t = dot(&self.l[j * n + j + 1..(j + 1) * n], &x[j + 1..]);
-            x[j] = (x[j] - t) * self.l_inv_diag[j];
-        }
+        // x ← M⁻¹x = L⁻ᵀL⁻¹x
+        dense::solve_lower_in_place(&self.l, n, &self.l_inv_diag, x);
+        dense::solve_lower_transpose_in_place(&self.l, n, &self.l_inv_diag, x);
         // z ← D⁻¹(Ax − r₂)
-        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
-            z[r] = self.w[r] * (dot(col, x) - z[r]);
-        }
-        for (r, p) in self.sp_ptr.windows(2).enumerate() {
-            if p[0] == p[1] && self.dense_rows.binary_search(&r).is_ok() {
-                continue;
+        for k in (0..full).step_by(4) {
+            let t = dot4(cols4(&self.b, n, k, 0), x);
+            for (p, t) in t.into_iter().enumerate() {
+                let r = rows[k + p];
+                z[r] = w[r] * (t - z[r]);
             }
+        }
+        for (k, &r) in rows.iter().enumerate().skip(full) {
+            z[r] = w[r] * (dot(&self.b[k * n..(k + 1) * n], x) - z[r]);
+        }
+        for &r in &self.sparse_rows {
+            let p = self.sp_ptr[r]..self.sp_ptr[r + 1];
             let mut ax = 0.0;
-            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
+            for (&j, &v) in self.sp_col[p.clone()].iter().zip(&self.sp_val[p]) {
                 ax += v * x[j];
             }
-            z[r] = self.w[r] * (ax - z[r]);
+            z[r] = w[r] * (ax - z[r]);
         }
+    }
+
+    /// Assembles `M` in `self.l` and factors it (the numeric part of
+    /// [`QuasiDefiniteLdl::factor`] after `D⁻¹` and the values of `A` are
+    /// in place).
+    #[inline(always)]
+    fn assemble_and_factor(&mut self, eps: f64, delta: f64) -> Result<(), String> {
+        let n = self.n;
+        let mat = &mut self.l;
+        mat.fill(0.0);
+        for (&v, &(_, i, j)) in self.k11_val.iter().zip(&self.k11) {
+            // Lower triangle: (j, i) with i ≤ j.
+            mat[j + n * i] += v;
+        }
+        if !self.dense_rows.is_empty() {
+            let cols = self.bw.chunks_exact_mut(n).zip(self.b.chunks_exact(n));
+            for ((bw, b), &r) in cols.zip(&self.dense_rows) {
+                let wr = self.w[r];
+                for (u, &v) in bw.iter_mut().zip(b) {
+                    *u = v * wr;
+                }
+            }
+            matmul(
+                MatMut::from_column_major_slice_mut(mat, n, n),
+                Accum::Add,
+                block(&self.bw, n),
+                block(&self.b, n).transpose(),
+                1.0,
+                Par::Seq,
+            );
+        }
+        for &r in &self.sparse_rows {
+            let p = self.sp_ptr[r]..self.sp_ptr[r + 1];
+            let (cols, vals) = (&self.sp_col[p.clone()], &self.sp_val[p]);
+            let wr = self.w[r];
+            for (&jp, &ap) in cols.iter().zip(vals) {
+                let vp = ap * wr;
+                for (&jq, &aq) in cols.iter().zip(vals) {
+                    if jq <= jp {
+                        mat[jp + n * jq] += vp * aq;
+                    }
+                }
+            }
+        }
+        dense::cholesky_in_place(mat, n, &mut self.l_inv_diag, eps, delta)
+            .map_err(|j| format!("nonpositive normal-equations pivot at {j}"))
     }
 }
 
@@ -326,16 +406,11 @@ impl QuasiDefiniteLdl for NormalEquations {
         for (v, &pos) in self.sp_val.iter_mut().zip(&self.sp_pos) {
             *v = values[pos];
         }
-        let n = self.n;
-        let mat = &mut self.l;
-        mat.fill(0.0);
-        for (v, &(pos, i, j)) in self.k11_val.iter_mut().zip(&self.k11) {
-            // Lower triangle: (j, i) with i ≤ j.
+        for (v, &(pos, _, _)) in self.k11_val.iter_mut().zip(&self.k11) {
             *v = values[pos];
-            mat[j + n * i] += *v;
         }
+        let n = self.n;
         if !self.k11_full.is_empty() {
-            let n = self.n;
             self.k11_full.fill(0.0);
             for (&v, &(_, i, j)) in self.k11_val.iter().zip(&self.k11) {
                 self.k11_full[i + n * j] += v;
@@ -344,59 +419,10 @@ impl QuasiDefiniteLdl for NormalEquations {
                 }
             }
         }
-        if !self.dense_rows.is_empty() {
-            let n = self.n;
-            for &(pos, j, k) in &self.b_src {
-                self.b[j + n * k] = values[pos];
-            }
-            let cols = self.bw.chunks_exact_mut(n).zip(self.b.chunks_exact(n));
-            for ((bw, b), &r) in cols.zip(&self.dense_rows) {
-                let wr = self.w[r];
-                for (u, &v) in bw.iter_mut().zip(b) {
-                    *u = v * wr;
-                }
-            }
-            matmul(
-                MatMut::from_column_major_slice_mut(mat, n, n),
-                Accum::Add,
-                block(&self.bw, self.n),
-                block(&self.b, self.n).transpose(),
-                1.0,
-                Par::Seq,
-            );
+        for &(pos, j, k) in &self.b_src {
+            self.b[j + n * k] = values[pos];
         }
-        for (r, p) in self.sp_ptr.windows(2).enumerate() {
-            let (cols, vals) = (&self.sp_col[p[0]..p[1]], &self.sp_val[p[0]..p[1]]);
-            let wr = self.w[r];
-            for (&jp, &ap) in cols.iter().zip(vals) {
-                let vp = ap * wr;
-                for (&jq, &aq) in cols.iter().zip(vals) {
-                    if jq <= jp {
-                        mat[jp + n * jq] += vp * aq;
-                    }
-                }
-            }
-        }
-        let stack = MemStack::new(&mut self.mem);
-        cholesky_in_place(
-            MatMut::from_column_major_slice_mut(mat, n, n),
-            LltRegularization {
-                dynamic_regularization_delta: delta,
-                dynamic_regularization_epsilon: eps,
-            },
-            Par::Seq,
-            stack,
-            Spec::<LltParams, f64>::default(),
-        )
-        .map_err(|e| format!("{e:?}"))?;
-        for j in 0..n {
-            self.l_inv_diag[j] = self.l[j + n * j].recip();
-        }
-        if self.l.iter().all(|v| v.is_finite()) && self.l_inv_diag.iter().all(|v| v.is_finite()) {
-            Ok(())
-        } else {
-            Err("non-finite normal-equations factor".into())
-        }
+        pulp::Arch::new().dispatch(Kernel::Factor(self, eps, delta))
     }
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) {
@@ -412,7 +438,7 @@ impl QuasiDefiniteLdl for NormalEquations {
         if scale != 1.0 {
             rhs.iter_mut().for_each(|v| *v /= scale);
         }
-        self.solve_scaled(rhs);
+        let _ = pulp::Arch::new().dispatch(Kernel::Solve(self, rhs));
         if scale != 1.0 {
             rhs.iter_mut().for_each(|v| *v *= scale);
         }
@@ -425,6 +451,7 @@ impl QuasiDefiniteLdl for NormalEquations {
             d_pos: self.d_pos.clone(),
             dense_rows: self.dense_rows.clone(),
             b_src: self.b_src.clone(),
+            sparse_rows: self.sparse_rows.clone(),
             sp_ptr: self.sp_ptr.clone(),
             sp_col: self.sp_col.clone(),
             sp_pos: self.sp_pos.clone(),
@@ -437,9 +464,6 @@ impl QuasiDefiniteLdl for NormalEquations {
             l: self.l.clone(),
             l_inv_diag: self.l_inv_diag.clone(),
             k11_full: self.k11_full.clone(),
-            ub: self.ub.clone(),
-            mem: MemBuffer::new(self.req),
-            req: self.req,
         })
     }
 
@@ -450,6 +474,15 @@ impl QuasiDefiniteLdl for NormalEquations {
     /// `[y_x; y_z] = [(K₁₁ − εI)x + Aᵀz; Ax − (D − εI)z]` from the blocks,
     /// with the dense rows' products four lanes at a time.
     fn mul_unregularized(&self, y: &mut [f64], x: &[f64], static_reg: f64) -> bool {
+        let _ = pulp::Arch::new().dispatch(Kernel::Mul(self, y, x, static_reg));
+        true
+    }
+}
+
+impl NormalEquations {
+    /// The product of [`QuasiDefiniteLdl::mul_unregularized`].
+    #[inline(always)]
+    fn mul_body(&self, y: &mut [f64], x: &[f64], static_reg: f64) {
         let n = self.n;
         let (xx, xz) = x.split_at(n);
         let (yx, yz) = y.split_at_mut(n);
@@ -464,53 +497,41 @@ impl QuasiDefiniteLdl for NormalEquations {
                 }
             }
         } else {
-            for (col, &xj) in self.k11_full.chunks_exact(n).zip(xx) {
-                axpy(yx, xj, col);
+            let full = n / 4 * 4;
+            for k in (0..full).step_by(4) {
+                let xk = [xx[k], xx[k + 1], xx[k + 2], xx[k + 3]];
+                axpy4(yx, cols4(&self.k11_full, n, k, 0), xk);
+            }
+            for (k, col) in self.k11_full.chunks_exact(n).enumerate().skip(full) {
+                axpy(yx, xx[k], col);
             }
         }
-        for (r, p) in self.sp_ptr.windows(2).enumerate() {
+        for &r in &self.sparse_rows {
+            let p = self.sp_ptr[r]..self.sp_ptr[r + 1];
             let zr = xz[r];
             let mut ax = 0.0;
-            for (&j, &v) in self.sp_col[p[0]..p[1]].iter().zip(&self.sp_val[p[0]..p[1]]) {
+            for (&j, &v) in self.sp_col[p.clone()].iter().zip(&self.sp_val[p]) {
                 ax += v * xx[j];
                 yx[j] += v * zr;
             }
             yz[r] = ax;
         }
-        for (col, &r) in self.b.chunks_exact(n).zip(&self.dense_rows) {
+        let rows = &self.dense_rows;
+        let full = rows.len() / 4 * 4;
+        for k in (0..full).step_by(4) {
+            let c = cols4(&self.b, n, k, 0);
+            axpy4(yx, c, gather4(xz, rows, k));
+            for (p, t) in dot4(c, xx).into_iter().enumerate() {
+                yz[rows[k + p]] = t;
+            }
+        }
+        for (k, &r) in rows.iter().enumerate().skip(full) {
+            let col = &self.b[k * n..(k + 1) * n];
             axpy(yx, xz[r], col);
             yz[r] = dot(col, xx);
         }
         for ((y, &z), &d) in yz.iter_mut().zip(xz).zip(&self.d) {
             *y -= (d - static_reg) * z;
         }
-        true
     }
-}
-
-/// `y ← y + a·x`.
-#[inline]
-fn axpy(y: &mut [f64], a: f64, x: &[f64]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
-/// `xᵀy` with four partial sums (so the loop vectorizes).
-#[inline]
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let k = x.len().min(y.len());
-    let (xh, xt) = x[..k].split_at(k - k % 4);
-    let (yh, yt) = y[..k].split_at(k - k % 4);
-    let mut acc = [0.0; 4];
-    for (a, b) in xh.chunks_exact(4).zip(yh.chunks_exact(4)) {
-        for l in 0..4 {
-            acc[l] += a[l] * b[l];
-        }
-    }
-    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (a, b) in xt.iter().zip(yt) {
-        sum += a * b;
-    }
-    sum
 }
