@@ -27,29 +27,7 @@ pub enum Kind {
 /// `(c, b)` of one problem of a family.
 pub type CostRhs = (Vec<f64>, Vec<f64>);
 
-/// A small deterministic generator (SplitMix64), so families depend only
-/// on the seed.
-pub struct Rng(pub u64);
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform on `[0, 1)`.
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
+pub use crate::rng::Rng;
 
 /// A prototype problem and `count` `(c, b)` pairs sharing its `P`, `A` and
 /// cones.

@@ -1,5 +1,5 @@
 //! The `lpgd` command line: argument parsing and printing only; the work is
-//! done by [`lpgd::solver`] and [`lpgd::bench`].
+//! done by [`lpgd::solver`], [`lpgd::bench`] and [`lpgd::experiments`].
 //!
 //! Exit codes: 0 when the solver ran (whatever its status) or the benchmark
 //! finished, 2 for input that cannot be read or is invalid (file, problem
@@ -17,6 +17,8 @@ macro_rules! out {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
+
+mod experiments;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lpgd::bench::{self, Baseline, BenchOptions, BenchReport, MarosFilter, SolverRun};
@@ -43,6 +45,10 @@ enum Command {
         #[command(subcommand)]
         set: BenchSet,
     },
+    /// Plot the Lagrange–Moreau envelopes of a linearized loss (paper Fig. 1).
+    Envelope(experiments::EnvelopeArgs),
+    /// Learn shortest-path edge costs from features: LPGD vs SPO+ vs two-stage.
+    ShortestPath(experiments::ShortestPathArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -314,6 +320,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench {
             set: BenchSet::Grad(args),
         } => bench_grad(args),
+        Command::Envelope(args) => experiments::envelope(args),
+        Command::ShortestPath(args) => experiments::shortest_path(args),
     }
 }
 

@@ -54,5 +54,7 @@ pub use lpgd_solver::{
 
 pub mod batch_bench;
 pub mod bench;
+pub mod experiments;
 pub mod grad;
 pub mod grad_bench;
+pub mod rng;

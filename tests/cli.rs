@@ -468,3 +468,75 @@ fn grad_input_errors_are_one_line() {
     let ok = lpgd(&["grad", p, "--dx-ones"]);
     assert!(ok.status.success() && !ok.stdout.is_empty(), "{ok:?}");
 }
+
+#[test]
+fn experiments_write_their_files_and_reject_bad_settings() {
+    let dir = std::env::temp_dir().join(format!("lpgd-cli-exp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let env_dir = dir.join("env");
+    let out = lpgd(&[
+        "envelope",
+        "--out",
+        env_dir.to_str().unwrap(),
+        "--points",
+        "21",
+        "--n",
+        "4",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for f in ["envelope.csv", "envelope.png", "envelope.svg"] {
+        assert!(env_dir.join(f).is_file(), "{f} missing");
+        assert!(text.contains(f), "{text}");
+    }
+    let sp_dir = dir.join("sp");
+    let out = lpgd(&[
+        "shortest-path",
+        "--out",
+        sp_dir.to_str().unwrap(),
+        "--grid",
+        "3",
+        "--deg",
+        "2",
+        "--train",
+        "40",
+        "--test",
+        "40",
+        "--epochs",
+        "2",
+        "--methods",
+        "spo+,lpgd-average",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("| deg | spo+ | lpgd-average |"), "{text}");
+    assert!(sp_dir.join("regret.csv").is_file());
+    let bad = lpgd(&[
+        "shortest-path",
+        "--out",
+        sp_dir.to_str().unwrap(),
+        "--noise",
+        "1.5",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("noise"));
+    let bad = lpgd(&["shortest-path", "--methods", "magic"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = lpgd(&[
+        "envelope",
+        "--out",
+        env_dir.to_str().unwrap(),
+        "--rho",
+        "-1",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,151 @@
+//! `lpgd envelope` and `lpgd shortest-path`: parse, run the experiment from
+//! [`lpgd::experiments`], print where the results went.
+
+use super::fail;
+use clap::Args;
+use lpgd::experiments::envelope::{self, EnvelopeConfig};
+use lpgd::experiments::shortest_path::{self, ShortestPathConfig, SpMethod};
+use lpgd::experiments::ExperimentError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `lpgd envelope`.
+#[derive(Debug, Args)]
+pub struct EnvelopeArgs {
+    /// Output directory.
+    #[arg(long, default_value = "results/envelope")]
+    out: PathBuf,
+    /// Seed of the random cut and the loss target.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Dimension of the LP over [0, 1]ⁿ.
+    #[arg(long, default_value_t = 10)]
+    n: usize,
+    /// Temperatures τ (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [0.3, 1.0, 3.0])]
+    tau: Vec<f64>,
+    /// Augmentation strengths ρ (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [0.0, 1.0, 10.0])]
+    rho: Vec<f64>,
+    /// Points on the cut.
+    #[arg(long, default_value_t = 401)]
+    points: usize,
+    /// The cut c(t) = c₀ + t·d is drawn for t in [-range, range].
+    #[arg(long, default_value_t = 2.0)]
+    range: f64,
+}
+
+/// Arguments of `lpgd shortest-path`.
+#[derive(Debug, Args)]
+pub struct ShortestPathArgs {
+    /// Output directory.
+    #[arg(long, default_value = "results/shortest-path")]
+    out: PathBuf,
+    /// Seed of the data and the model initialization.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Vertices per side of the grid.
+    #[arg(long, default_value_t = 5)]
+    grid: usize,
+    /// Number of features.
+    #[arg(long, default_value_t = 5)]
+    features: usize,
+    /// Polynomial degrees of the cost model (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 6])]
+    deg: Vec<u32>,
+    /// Multiplicative noise half-width.
+    #[arg(long, default_value_t = 0.5)]
+    noise: f64,
+    /// Training samples.
+    #[arg(long, default_value_t = 1000)]
+    train: usize,
+    /// Test samples.
+    #[arg(long, default_value_t = 1000)]
+    test: usize,
+    /// Epochs.
+    #[arg(long, default_value_t = 20)]
+    epochs: usize,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    lr: f64,
+    /// LPGD temperature τ (Blackbox Backpropagation's λ).
+    #[arg(long, default_value_t = 20.0)]
+    tau: f64,
+    /// Methods (comma-separated): two-stage, spo+, lpgd-lower, lpgd-average.
+    #[arg(long, value_delimiter = ',', default_values_t = SpMethod::ALL.map(|m| m.as_str().to_string()))]
+    methods: Vec<String>,
+}
+
+fn report(result: Result<(Vec<PathBuf>, bool), ExperimentError>) -> ExitCode {
+    match result {
+        Ok((files, labelled)) => {
+            for f in &files {
+                out!("wrote {}", f.display());
+            }
+            if !labelled {
+                out!("note: no TrueType font found (set LPGD_FONT to a .ttf file); the charts have no text");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ ExperimentError::InvalidConfig { .. }) => fail(2, &e.to_string()),
+        Err(e) => fail(1, &e.to_string()),
+    }
+}
+
+pub fn envelope(args: EnvelopeArgs) -> ExitCode {
+    let cfg = EnvelopeConfig {
+        n: args.n,
+        taus: args.tau,
+        rhos: args.rho,
+        t_min: -args.range,
+        t_max: args.range,
+        points: args.points,
+        seed: args.seed,
+        out: args.out,
+    };
+    report(envelope::run(&cfg).map(|o| {
+        out!(
+            "{} points on the cut, {} (τ, ρ) pairs",
+            o.curves.t.len(),
+            o.curves.envelopes.len()
+        );
+        (o.files, o.labelled)
+    }))
+}
+
+pub fn shortest_path(args: ShortestPathArgs) -> ExitCode {
+    let mut methods = Vec::new();
+    for m in &args.methods {
+        match SpMethod::parse(m) {
+            Some(m) => methods.push(m),
+            None => {
+                return fail(
+                    2,
+                    &format!("unknown method {m:?} (two-stage, spo+, lpgd-lower, lpgd-average)"),
+                )
+            }
+        }
+    }
+    let cfg = ShortestPathConfig {
+        grid: args.grid,
+        features: args.features,
+        degrees: args.deg,
+        noise: args.noise,
+        train: args.train,
+        test: args.test,
+        epochs: args.epochs,
+        batch: args.batch,
+        lr: args.lr,
+        tau: args.tau,
+        methods,
+        seed: args.seed,
+        out: args.out,
+    };
+    report(shortest_path::run(&cfg).map(|o| {
+        out!("{}", o.table);
+        (o.files, o.labelled)
+    }))
+}

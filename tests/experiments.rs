@@ -1,0 +1,107 @@
+//! Smoke tests of the experiments on tiny configurations, asserting the
+//! properties the paper's figures rest on.
+
+use lpgd::experiments::envelope::{self, EnvelopeConfig};
+use lpgd::experiments::shortest_path::{self, ShortestPathConfig, SpMethod};
+use lpgd::experiments::ExperimentError;
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lpgd-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn envelopes_bracket_the_loss_and_tighten_with_augmentation() {
+    let cfg = EnvelopeConfig {
+        n: 6,
+        taus: vec![0.5, 2.0],
+        rhos: vec![0.0, 5.0],
+        points: 41,
+        seed: 3,
+        out: scratch("envelope"),
+        ..EnvelopeConfig::default()
+    };
+    let out = envelope::run(&cfg).unwrap();
+    let c = &out.curves;
+    assert_eq!(c.t.len(), 41);
+    assert_eq!(c.envelopes.len(), 4);
+    // lower ≤ ℓ(x*) ≤ upper pointwise (x* is feasible in both proximal
+    // problems), up to the solver's tolerance.
+    for (_, _, vals) in &c.envelopes {
+        for (v, l) in vals.iter().zip(&c.loss) {
+            assert!(v.lower <= l + 1e-6 && *l <= v.upper + 1e-6, "{v:?} vs {l}");
+            assert!((v.average - 0.5 * (v.lower + v.upper)).abs() < 1e-12);
+        }
+    }
+    // The envelopes are not trivial: the lower one is strictly below the
+    // loss somewhere, and a larger τ lowers it (the divergence weighs less).
+    let gap = |tau: f64, rho: f64| -> f64 {
+        let (_, _, vals) = c
+            .envelopes
+            .iter()
+            .find(|(t, r, _)| *t == tau && *r == rho)
+            .unwrap();
+        vals.iter().zip(&c.loss).map(|(v, l)| l - v.lower).sum()
+    };
+    assert!(gap(0.5, 0.0) > 1e-3);
+    assert!(gap(2.0, 0.0) > gap(0.5, 0.0));
+    // The augmentation ρ‖x − x*‖²/2 keeps the proximal point closer to x*.
+    assert!(gap(2.0, 5.0) < gap(2.0, 0.0));
+    for f in &out.files {
+        assert!(std::fs::metadata(f).unwrap().len() > 0, "{}", f.display());
+    }
+    let csv = std::fs::read_to_string(&out.files[0]).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4 * 41);
+    // Deterministic from the seed.
+    let again = envelope::compute(&cfg).unwrap();
+    assert_eq!(again.loss, c.loss);
+    std::fs::remove_dir_all(&cfg.out).unwrap();
+}
+
+#[test]
+fn envelope_rejects_bad_settings() {
+    let cfg = EnvelopeConfig {
+        taus: vec![0.0],
+        ..EnvelopeConfig::default()
+    };
+    assert!(matches!(
+        envelope::compute(&cfg),
+        Err(ExperimentError::InvalidConfig { name: "tau", .. })
+    ));
+}
+
+#[test]
+fn shortest_path_training_reduces_regret() {
+    let cfg = ShortestPathConfig {
+        grid: 4,
+        degrees: vec![4],
+        train: 200,
+        test: 200,
+        epochs: 4,
+        seed: 5,
+        out: scratch("shortest-path"),
+        ..ShortestPathConfig::default()
+    };
+    let out = shortest_path::run(&cfg).unwrap();
+    assert_eq!(out.runs.len(), SpMethod::ALL.len());
+    for r in &out.runs {
+        assert_eq!(r.regret.len(), cfg.epochs + 1);
+        let (first, last) = (r.regret[0], *r.regret.last().unwrap());
+        assert!(r.regret.iter().all(|g| (0.0..10.0).contains(g)), "{r:?}");
+        if r.method != SpMethod::LpgdLower {
+            // From a random initialization every consistent method improves.
+            assert!(last < 0.7 * first, "{:?}: {first} → {last}", r.method);
+        } else {
+            assert!(last < first, "{:?}: {first} → {last}", r.method);
+        }
+    }
+    assert!(out.table.contains("| 4 |"));
+    assert_eq!(out.files.len(), 5);
+    // Same seed, same numbers.
+    let again = shortest_path::run(&cfg).unwrap();
+    for (a, b) in out.runs.iter().zip(&again.runs) {
+        assert_eq!(a.regret, b.regret);
+    }
+    std::fs::remove_dir_all(&cfg.out).unwrap();
+}
