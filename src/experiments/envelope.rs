@@ -23,7 +23,7 @@
 //! problems, so `lower ≤ ℓ(x*(c)) ≤ upper` at every point.
 
 use super::plot::{self, Panel, Series, PALETTE};
-use super::{create_dir, require, write_csv, ExperimentError};
+use super::{create_dir, dot, require, write_csv, ExperimentError};
 use crate::rng::Rng;
 use lpgd_solver::{CscMatrix, ProblemData, Settings, Solver, SupportedCone};
 use std::path::PathBuf;
@@ -140,10 +140,6 @@ fn solve_box(solver: &mut Solver, c: &[f64], context: &str) -> Result<Vec<f64>, 
         });
     }
     Ok(sol.x)
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Computes the loss and the envelopes along the cut.

@@ -104,6 +104,11 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), ExperimentError> {
     })
 }
 
+/// `aᵀb`.
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
 /// Rejects a setting unless `ok`.
 pub(crate) fn require(
     ok: bool,

@@ -28,7 +28,7 @@
 
 use super::adam::Adam;
 use super::plot::{self, Panel, Series, PALETTE};
-use super::{create_dir, require, write_csv, write_text, ExperimentError};
+use super::{create_dir, dot, require, write_csv, write_text, ExperimentError};
 use crate::rng::Rng;
 use lpgd_diff::oracle::{self, GridShortestPath, LinearOracle};
 use lpgd_diff::{Envelope, Fallback, LpgdSettings};
@@ -213,10 +213,6 @@ impl LinearModel {
             }
         }
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Normalized regret of predicted costs on a set with true costs `costs`
