@@ -47,6 +47,8 @@ enum Command {
     },
     /// Plot the Lagrange–Moreau envelopes of a linearized loss (paper Fig. 1).
     Envelope(experiments::EnvelopeArgs),
+    /// Learn the rules of Sudoku as LP constraints: LPGD vs implicit differentiation.
+    Sudoku(experiments::SudokuArgs),
     /// Learn shortest-path edge costs from features: LPGD vs SPO+ vs two-stage.
     ShortestPath(experiments::ShortestPathArgs),
 }
@@ -322,6 +324,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => bench_grad(args),
         Command::Envelope(args) => experiments::envelope(args),
         Command::ShortestPath(args) => experiments::shortest_path(args),
+        Command::Sudoku(args) => experiments::sudoku(args),
     }
 }
 

@@ -105,3 +105,43 @@ fn shortest_path_training_reduces_regret() {
     }
     std::fs::remove_dir_all(&cfg.out).unwrap();
 }
+
+#[test]
+fn sudoku_training_lowers_the_loss() {
+    use lpgd::experiments::sudoku::{self, SudokuConfig, SudokuMethod};
+    let cfg = SudokuConfig {
+        train: 64,
+        test: 16,
+        epochs: 3,
+        batch: 16,
+        methods: vec![SudokuMethod::LpgdAverage, SudokuMethod::Gd],
+        seed: 4,
+        out: scratch("sudoku"),
+        progress: false,
+        ..SudokuConfig::quick()
+    };
+    let out = sudoku::run(&cfg).unwrap();
+    assert_eq!(out.runs.len(), 2);
+    for r in &out.runs {
+        assert_eq!(r.epochs.len(), cfg.epochs + 1);
+        let (first, last) = (r.epochs[0].train.mse, r.epochs[cfg.epochs].train.mse);
+        assert!(last < first, "{:?}: train MSE {first} → {last}", r.method);
+        assert!(r
+            .epochs
+            .iter()
+            .all(|e| e.train.failed == 0 && e.test.failed == 0));
+        assert!(r.epochs[cfg.epochs].backward_s > 0.0);
+    }
+    assert!(out.table.contains("| lpgd-average |"));
+    for f in &out.files {
+        assert!(std::fs::metadata(f).unwrap().len() > 0, "{}", f.display());
+    }
+    // Same seed, same numbers (timings aside).
+    let again = sudoku::run(&cfg).unwrap();
+    for (a, b) in out.runs.iter().zip(&again.runs) {
+        for (x, y) in a.epochs.iter().zip(&b.epochs) {
+            assert_eq!((x.train, x.test), (y.train, y.test));
+        }
+    }
+    std::fs::remove_dir_all(&cfg.out).unwrap();
+}

@@ -5,6 +5,7 @@ use super::fail;
 use clap::Args;
 use lpgd::experiments::envelope::{self, EnvelopeConfig};
 use lpgd::experiments::shortest_path::{self, ShortestPathConfig, SpMethod};
+use lpgd::experiments::sudoku::{self, SudokuConfig, SudokuMethod};
 use lpgd::experiments::ExperimentError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,65 @@ pub struct EnvelopeArgs {
     /// The cut c(t) = c₀ + t·d is drawn for t in [-range, range].
     #[arg(long, default_value_t = 2.0)]
     range: f64,
+}
+
+/// A preset of `lpgd sudoku`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SudokuPreset {
+    /// 4×4 boards, 800 training and 200 test puzzles, 10 epochs (minutes).
+    Quick,
+    /// 9×9 boards, 9000 training and 1000 test puzzles, 11 epochs.
+    Paper,
+}
+
+/// Arguments of `lpgd sudoku`; options override the preset.
+#[derive(Debug, Args)]
+pub struct SudokuArgs {
+    /// Preset.
+    #[arg(long, value_enum, default_value = "quick")]
+    preset: SudokuPreset,
+    /// Output directory.
+    #[arg(long, default_value = "results/sudoku")]
+    out: PathBuf,
+    /// Seed of the puzzles and the initialization.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Learned constraint rows m (default: the rank of the rules).
+    #[arg(long)]
+    rows: Option<usize>,
+    /// Training puzzles.
+    #[arg(long)]
+    train: Option<usize>,
+    /// Test puzzles.
+    #[arg(long)]
+    test: Option<usize>,
+    /// Epochs.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Minibatch size.
+    #[arg(long)]
+    batch: Option<usize>,
+    /// LPGD temperature τ.
+    #[arg(long)]
+    tau: Option<f64>,
+    /// LPGD augmentation ρ.
+    #[arg(long)]
+    lpgd_rho: Option<f64>,
+    /// LPGD learning rate.
+    #[arg(long)]
+    lpgd_lr: Option<f64>,
+    /// GD (implicit) augmentation ρ.
+    #[arg(long)]
+    gd_rho: Option<f64>,
+    /// GD learning rate.
+    #[arg(long)]
+    gd_lr: Option<f64>,
+    /// Methods (comma-separated): lpgd-lower, lpgd-upper, lpgd-average, gd.
+    #[arg(long, value_delimiter = ',')]
+    methods: Option<Vec<String>>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 /// Arguments of `lpgd shortest-path`.
@@ -145,6 +205,45 @@ pub fn shortest_path(args: ShortestPathArgs) -> ExitCode {
         out: args.out,
     };
     report(shortest_path::run(&cfg).map(|o| {
+        out!("{}", o.table);
+        (o.files, o.labelled)
+    }))
+}
+
+pub fn sudoku(args: SudokuArgs) -> ExitCode {
+    let mut cfg = match args.preset {
+        SudokuPreset::Quick => SudokuConfig::quick(),
+        SudokuPreset::Paper => SudokuConfig::paper(),
+    };
+    if let Some(list) = &args.methods {
+        let mut methods = Vec::new();
+        for m in list {
+            match SudokuMethod::parse(m) {
+                Some(m) => methods.push(m),
+                None => {
+                    return fail(
+                        2,
+                        &format!("unknown method {m:?} (lpgd-lower, lpgd-upper, lpgd-average, gd)"),
+                    )
+                }
+            }
+        }
+        cfg.methods = methods;
+    }
+    cfg.out = args.out;
+    cfg.seed = args.seed;
+    cfg.progress = !args.quiet;
+    cfg.rows = args.rows.unwrap_or(cfg.rows);
+    cfg.train = args.train.unwrap_or(cfg.train);
+    cfg.test = args.test.unwrap_or(cfg.test);
+    cfg.epochs = args.epochs.unwrap_or(cfg.epochs);
+    cfg.batch = args.batch.unwrap_or(cfg.batch);
+    cfg.tau = args.tau.unwrap_or(cfg.tau);
+    cfg.lpgd_rho = args.lpgd_rho.unwrap_or(cfg.lpgd_rho);
+    cfg.lpgd_lr = args.lpgd_lr.unwrap_or(cfg.lpgd_lr);
+    cfg.gd_rho = args.gd_rho.unwrap_or(cfg.gd_rho);
+    cfg.gd_lr = args.gd_lr.unwrap_or(cfg.gd_lr);
+    report(sudoku::run(&cfg).map(|o| {
         out!("{}", o.table);
         (o.files, o.labelled)
     }))

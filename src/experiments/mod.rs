@@ -1,8 +1,10 @@
-//! The paper's experiments, run by `lpgd envelope` and
+//! The paper's experiments, run by `lpgd envelope`, `lpgd sudoku` and
 //! `lpgd shortest-path`: each takes an output directory and a seed, writes
 //! CSV files and PNG/SVG charts there, and is reproducible from the seed.
 //!
 //! - [`envelope`]: the Lagrange–Moreau envelopes of Figure 1 (§3.5, §3.6).
+//! - [`sudoku`]: learning the rules of Sudoku as LP constraints (§4.2),
+//!   LPGD against implicit differentiation.
 //! - [`shortest_path`]: decision-focused learning of edge costs for a
 //!   Dijkstra oracle (PyEPO-style data), LPGD against SPO+ and a two-stage
 //!   baseline.
@@ -11,6 +13,7 @@ pub mod adam;
 pub mod envelope;
 pub mod plot;
 pub mod shortest_path;
+pub mod sudoku;
 
 use lpgd_diff::DiffError;
 use lpgd_solver::SolverError;

@@ -1,0 +1,808 @@
+//! `lpgd sudoku`: learning the rules of Sudoku as the constraints of a
+//! linear program (paper §4.2, Appendix B), with LPGD or implicit
+//! differentiation.
+//!
+//! **Data.** A deterministic generator: a solved `n × n` grid by randomized
+//! backtracking, then clues removed in random order as long as the puzzle
+//! keeps a unique solution (`n = 4` or `9`). Boards are one-hot encoded,
+//! `x[(i·n + j)·n + d] = 1` if cell `(i, j)` holds digit `d + 1`
+//! (`N = n³` variables).
+//!
+//! **Model.** For clues `e` (one-hot, zero on empty cells),
+//!
+//! ```text
+//! x*(A, z₀; e) = argmin_{x ∈ [0,1]ᴺ} ⟨x, −e⟩   subject to   A x + b = 0,   b = −A z₀,
+//! ```
+//!
+//! with `A ∈ ℝ^{m×N}` and `z₀ = sigmoid(w) ∈ (0, 1)ᴺ` learned: `x = z₀` is
+//! always feasible, so every LP stays feasible during training. In the
+//! solver's standard form the rows are `A x + s = A z₀` (zero cone), then
+//! `x + s = 1` and `−x + s = 0` (nonnegative cone). `m` defaults to the
+//! rank of the Sudoku rule system (40 for `n = 4`, 249 for `n = 9`), enough
+//! rows to express the rules.
+//!
+//! **Training.** Mean squared error between `x*` and the one-hot solution,
+//! Adam on `(A, w)`, minibatches solved and differentiated with the batch
+//! API ([`lpgd_diff::batch::DiffBatch`], interior-point method). The
+//! gradient of `b = −A z₀` in standard form (`A z₀`) is chained into `A`
+//! and `w`. Methods: LPGD lower, upper and average (§3.5–3.6) and GD
+//! (implicit differentiation with the ρ-augmented Jacobian, C.1), with the
+//! paper's hyperparameters as defaults.
+//!
+//! **Metrics** per epoch on the training and test sets: MSE; error, the
+//! fraction of puzzles whose argmax board is not the solution; and the
+//! fraction of violated row/column/box constraints of the argmax boards.
+
+use super::adam::Adam;
+use super::plot::{self, Panel, Series, PALETTE};
+use super::{create_dir, require, write_csv, write_text, ExperimentError};
+use crate::rng::Rng;
+use indicatif::{ProgressBar, ProgressStyle};
+use lpgd_diff::batch::{BatchInstance, DiffBatch};
+use lpgd_diff::{Envelope, Fallback, ImplicitSettings, LossGrad, LpgdSettings, Mode};
+use lpgd_solver::{CscMatrix, ProblemData, Settings, SupportedCone};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// One puzzle: clues (`0` for an empty cell, else the digit `1..=n`) and
+/// its unique solution, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Puzzle {
+    /// Clues.
+    pub clues: Vec<u8>,
+    /// The solution.
+    pub solution: Vec<u8>,
+}
+
+/// Side of the boxes of an `n × n` board (`n` a square).
+fn box_side(n: usize) -> usize {
+    (n as f64).sqrt().round() as usize
+}
+
+/// Whether digit `d` can go into cell `k` of `board`.
+fn allowed(board: &[u8], n: usize, k: usize, d: u8) -> bool {
+    let (i, j) = (k / n, k % n);
+    let r = box_side(n);
+    let (bi, bj) = (i / r * r, j / r * r);
+    (0..n).all(|t| board[i * n + t] != d && board[t * n + j] != d)
+        && (0..r).all(|a| (0..r).all(|b| board[(bi + a) * n + bj + b] != d))
+}
+
+/// Fills the empty cells of `board` by backtracking, trying digits in a
+/// random order; false if impossible.
+fn fill(board: &mut [u8], n: usize, rng: &mut Rng) -> bool {
+    let Some(k) = board.iter().position(|&v| v == 0) else {
+        return true;
+    };
+    let mut digits: Vec<u8> = (1..=n as u8).collect();
+    rng.shuffle(&mut digits);
+    for d in digits {
+        if allowed(board, n, k, d) {
+            board[k] = d;
+            if fill(board, n, rng) {
+                return true;
+            }
+        }
+    }
+    board[k] = 0;
+    false
+}
+
+/// Number of solutions of `board`, counting up to `limit`.
+fn count_solutions(board: &mut [u8], n: usize, limit: usize) -> usize {
+    let Some(k) = board.iter().position(|&v| v == 0) else {
+        return 1;
+    };
+    let mut count = 0;
+    for d in 1..=n as u8 {
+        if allowed(board, n, k, d) {
+            board[k] = d;
+            count += count_solutions(board, n, limit - count);
+            if count >= limit {
+                break;
+            }
+        }
+    }
+    board[k] = 0;
+    count
+}
+
+/// A random puzzle with a unique solution (module docs).
+pub fn generate_puzzle(n: usize, rng: &mut Rng) -> Puzzle {
+    let mut solution = vec![0u8; n * n];
+    fill(&mut solution, n, rng);
+    let mut clues = solution.clone();
+    let mut order: Vec<usize> = (0..n * n).collect();
+    rng.shuffle(&mut order);
+    for k in order {
+        let keep = clues[k];
+        clues[k] = 0;
+        if count_solutions(&mut clues.clone(), n, 2) != 1 {
+            clues[k] = keep;
+        }
+    }
+    Puzzle { clues, solution }
+}
+
+/// `count` puzzles, each from its own seed derived from `seed` (generated
+/// in parallel, the same for any number of threads).
+pub fn generate_puzzles(n: usize, count: usize, seed: u64) -> Vec<Puzzle> {
+    (0..count)
+        .into_par_iter()
+        .map(|k| {
+            let mut rng = Rng(seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            generate_puzzle(n, &mut rng)
+        })
+        .collect()
+}
+
+/// One-hot encoding of a board (zeros for empty cells).
+pub fn one_hot(board: &[u8], n: usize) -> Vec<f64> {
+    let mut x = vec![0.0; n * n * n];
+    for (k, &v) in board.iter().enumerate() {
+        if v > 0 {
+            x[k * n + usize::from(v) - 1] = 1.0;
+        }
+    }
+    x
+}
+
+/// The argmax board of a relaxed one-hot vector (ties to the smaller digit).
+pub fn argmax_board(x: &[f64], n: usize) -> Vec<u8> {
+    x.chunks_exact(n)
+        .map(|cell| {
+            let mut best = 0;
+            for (d, &v) in cell.iter().enumerate() {
+                if v > cell[best] {
+                    best = d;
+                }
+            }
+            best as u8 + 1
+        })
+        .collect()
+}
+
+/// Fraction of the `3n²` row, column and box constraints ("digit `d`
+/// appears exactly once") that `board` violates.
+pub fn violated_fraction(board: &[u8], n: usize) -> f64 {
+    let r = box_side(n);
+    let mut violated = 0;
+    for d in 1..=n as u8 {
+        for t in 0..n {
+            let row = (0..n).filter(|&j| board[t * n + j] == d).count();
+            let col = (0..n).filter(|&i| board[i * n + t] == d).count();
+            let (bi, bj) = (t / r * r, t % r * r);
+            let bx = (0..n)
+                .filter(|&q| board[(bi + q / r) * n + bj + q % r] == d)
+                .count();
+            violated += usize::from(row != 1) + usize::from(col != 1) + usize::from(bx != 1);
+        }
+    }
+    violated as f64 / (3 * n * n) as f64
+}
+
+/// Rank of the Sudoku rule system (cell, row, column and box constraints):
+/// the default number of learned rows.
+pub fn rule_rank(n: usize) -> usize {
+    match n {
+        4 => 40,
+        _ => 249,
+    }
+}
+
+/// A training method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SudokuMethod {
+    /// LPGD, lower envelope.
+    LpgdLower,
+    /// LPGD, upper envelope.
+    LpgdUpper,
+    /// LPGD, average envelope.
+    LpgdAverage,
+    /// Implicit differentiation (ρ-augmented).
+    Gd,
+}
+
+impl SudokuMethod {
+    /// Every method, in table order.
+    pub const ALL: [SudokuMethod; 4] = [
+        SudokuMethod::LpgdLower,
+        SudokuMethod::LpgdUpper,
+        SudokuMethod::LpgdAverage,
+        SudokuMethod::Gd,
+    ];
+
+    /// The name used on the command line and in the outputs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SudokuMethod::LpgdLower => "lpgd-lower",
+            SudokuMethod::LpgdUpper => "lpgd-upper",
+            SudokuMethod::LpgdAverage => "lpgd-average",
+            SudokuMethod::Gd => "gd",
+        }
+    }
+
+    /// Parses [`SudokuMethod::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        SudokuMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// Settings of `lpgd sudoku`.
+#[derive(Debug, Clone)]
+pub struct SudokuConfig {
+    /// Board side (4 or 9).
+    pub n: usize,
+    /// Learned rows `m`.
+    pub rows: usize,
+    /// Training puzzles.
+    pub train: usize,
+    /// Test puzzles.
+    pub test: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// LPGD temperature `τ`.
+    pub tau: f64,
+    /// LPGD augmentation `ρ`.
+    pub lpgd_rho: f64,
+    /// LPGD learning rate.
+    pub lpgd_lr: f64,
+    /// GD augmentation `ρ` (C.1).
+    pub gd_rho: f64,
+    /// GD learning rate.
+    pub gd_lr: f64,
+    /// Methods to train.
+    pub methods: Vec<SudokuMethod>,
+    /// Seed of the puzzles and the initialization.
+    pub seed: u64,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+impl SudokuConfig {
+    /// The README's main job: 4 × 4 boards, 800 training and 200 test
+    /// puzzles, 10 epochs.
+    pub fn quick() -> Self {
+        SudokuConfig {
+            n: 4,
+            rows: rule_rank(4),
+            train: 800,
+            test: 200,
+            epochs: 10,
+            batch: 32,
+            tau: 1e4,
+            lpgd_rho: 10.0,
+            lpgd_lr: 0.1,
+            gd_rho: 1e3,
+            gd_lr: 0.1,
+            methods: SudokuMethod::ALL.to_vec(),
+            seed: 0,
+            out: PathBuf::from("results/sudoku"),
+            progress: true,
+        }
+    }
+
+    /// The paper's setting: 9 × 9 boards, 9000 training and 1000 test
+    /// puzzles, 11 epochs.
+    pub fn paper() -> Self {
+        SudokuConfig {
+            n: 9,
+            rows: rule_rank(9),
+            train: 9000,
+            test: 1000,
+            epochs: 11,
+            ..SudokuConfig::quick()
+        }
+    }
+}
+
+/// Metrics of one pass over a set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SetMetrics {
+    /// Mean squared error of `x*` against the one-hot solution.
+    pub mse: f64,
+    /// Fraction of puzzles whose argmax board is not the solution.
+    pub error: f64,
+    /// Fraction of violated row/column/box constraints.
+    pub violated: f64,
+    /// Puzzles whose forward solve failed (excluded from the means).
+    pub failed: usize,
+}
+
+/// One epoch of one method.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochRecord {
+    /// Epoch (0: before training).
+    pub epoch: usize,
+    /// Training-set metrics (during the epoch's passes; epoch 0: before).
+    pub train: SetMetrics,
+    /// Test-set metrics after the epoch.
+    pub test: SetMetrics,
+    /// Cumulative forward wall time (s).
+    pub forward_s: f64,
+    /// Cumulative backward wall time (s).
+    pub backward_s: f64,
+    /// Backward passes that failed (skipped) in this epoch.
+    pub backward_failures: usize,
+}
+
+/// Everything one method's training produced.
+#[derive(Debug, Clone)]
+pub struct SudokuRun {
+    /// Method.
+    pub method: SudokuMethod,
+    /// Metrics per epoch.
+    pub epochs: Vec<EpochRecord>,
+}
+
+/// The learned parameters `θ = [A (row-major m × N); w]`, `z₀ = sigmoid(w)`.
+struct Model {
+    m: usize,
+    nvar: usize,
+    theta: Vec<f64>,
+}
+
+fn sigmoid(w: f64) -> f64 {
+    1.0 / (1.0 + (-w).exp())
+}
+
+impl Model {
+    fn new(m: usize, nvar: usize, rng: &mut Rng) -> Self {
+        let scale = 1.0 / (nvar as f64).sqrt();
+        let mut theta: Vec<f64> = (0..m * nvar).map(|_| scale * rng.normal()).collect();
+        theta.extend(std::iter::repeat_n(0.0, nvar));
+        Model { m, nvar, theta }
+    }
+
+    fn z0(&self) -> Vec<f64> {
+        self.theta[self.m * self.nvar..]
+            .iter()
+            .map(|&w| sigmoid(w))
+            .collect()
+    }
+
+    /// The standard-form problem (module docs) with zero cost.
+    fn problem(&self) -> Result<ProblemData, ExperimentError> {
+        let (m, nv) = (self.m, self.nvar);
+        let (mut ri, mut ci, mut vi) = (Vec::new(), Vec::new(), Vec::new());
+        for j in 0..nv {
+            for i in 0..m {
+                ri.push(i);
+                ci.push(j);
+                vi.push(self.theta[i * nv + j]);
+            }
+            ri.extend([m + j, m + nv + j]);
+            ci.extend([j, j]);
+            vi.extend([1.0, -1.0]);
+        }
+        let solver_err = |e: lpgd_solver::ProblemError| ExperimentError::Solver {
+            context: "Sudoku layer".into(),
+            source: e.into(),
+        };
+        let a = CscMatrix::from_triplets(m + 2 * nv, nv, &ri, &ci, &vi).map_err(solver_err)?;
+        let cones = vec![SupportedCone::Zero(m), SupportedCone::Nonnegative(2 * nv)];
+        ProblemData::new(None, vec![0.0; nv], a, self.rhs(), cones).map_err(solver_err)
+    }
+
+    /// `[A z₀; 1; 0]`.
+    fn rhs(&self) -> Vec<f64> {
+        let (m, nv) = (self.m, self.nvar);
+        let z0 = self.z0();
+        let mut b: Vec<f64> = self.theta[..m * nv]
+            .chunks_exact(nv)
+            .map(|row| row.iter().zip(&z0).map(|(a, z)| a * z).sum())
+            .collect();
+        b.extend(std::iter::repeat_n(1.0, nv));
+        b.extend(std::iter::repeat_n(0.0, nv));
+        b
+    }
+
+    /// Adds the gradient with respect to `θ` of a standard-form gradient
+    /// (`da` on the pattern built by [`Model::problem`], `db`) to `grad`.
+    fn accumulate(&self, grad: &mut [f64], da: &[f64], db: &[f64]) {
+        let (m, nv) = (self.m, self.nvar);
+        let z0 = self.z0();
+        let (ga, gw) = grad.split_at_mut(m * nv);
+        // A's entries: column j holds rows 0..m, then the two box rows.
+        for j in 0..nv {
+            for i in 0..m {
+                ga[i * nv + j] += da[j * (m + 2) + i] + db[i] * z0[j];
+            }
+        }
+        // b_top = A z₀: ∂z₀ = Aᵀ db_top, ∂w = ∂z₀ · z₀(1 − z₀).
+        for j in 0..nv {
+            let dz: f64 = (0..m).map(|i| self.theta[i * nv + j] * db[i]).sum();
+            gw[j] += dz * z0[j] * (1.0 - z0[j]);
+        }
+    }
+}
+
+/// Metrics of solutions `xs` against the puzzles.
+fn metrics(puzzles: &[Puzzle], xs: &[Option<Vec<f64>>], n: usize) -> SetMetrics {
+    let (mut mse, mut error, mut violated, mut ok) = (0.0, 0.0, 0.0, 0usize);
+    for (p, x) in puzzles.iter().zip(xs) {
+        let Some(x) = x else { continue };
+        let target = one_hot(&p.solution, n);
+        mse += x
+            .iter()
+            .zip(&target)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / x.len() as f64;
+        let board = argmax_board(x, n);
+        error += f64::from(u8::from(board != p.solution));
+        violated += violated_fraction(&board, n);
+        ok += 1;
+    }
+    let k = ok.max(1) as f64;
+    SetMetrics {
+        mse: mse / k,
+        error: error / k,
+        violated: violated / k,
+        failed: puzzles.len() - ok,
+    }
+}
+
+fn mode_of(cfg: &SudokuConfig, method: SudokuMethod) -> Mode {
+    let lpgd = |envelope| {
+        Mode::Lpgd(LpgdSettings {
+            tau: cfg.tau,
+            rho: cfg.lpgd_rho,
+            envelope,
+            fallback: Fallback::OneSided,
+        })
+    };
+    match method {
+        SudokuMethod::LpgdLower => lpgd(Envelope::Lower),
+        SudokuMethod::LpgdUpper => lpgd(Envelope::Upper),
+        SudokuMethod::LpgdAverage => lpgd(Envelope::Average),
+        SudokuMethod::Gd => Mode::Implicit(ImplicitSettings {
+            rho: cfg.gd_rho,
+            ..ImplicitSettings::default()
+        }),
+    }
+}
+
+fn layer(model: &Model) -> Result<DiffBatch, ExperimentError> {
+    DiffBatch::new(model.problem()?, Settings::default()).map_err(|source| ExperimentError::Diff {
+        context: "Sudoku layer".into(),
+        source,
+    })
+}
+
+/// Forward solves of a set of puzzles (`None` where a solve failed).
+fn evaluate(
+    model: &Model,
+    puzzles: &[Puzzle],
+    clues: &[Vec<f64>],
+    n: usize,
+) -> Result<SetMetrics, ExperimentError> {
+    let batch = layer(model)?;
+    let b = model.rhs();
+    let items: Vec<BatchInstance> = clues
+        .iter()
+        .map(|c| BatchInstance {
+            c,
+            b: &b,
+            loss: None,
+        })
+        .collect();
+    let xs: Vec<Option<Vec<f64>>> = batch
+        .forward(&items)
+        .into_iter()
+        .map(|r| r.ok().filter(|s| s.status.is_solved()).map(|s| s.x))
+        .collect();
+    Ok(metrics(puzzles, &xs, n))
+}
+
+/// Trains one method; `bar` (if any) advances by one per minibatch.
+pub fn train(
+    cfg: &SudokuConfig,
+    method: SudokuMethod,
+    (train, test): (&[Puzzle], &[Puzzle]),
+    bar: Option<&ProgressBar>,
+) -> Result<SudokuRun, ExperimentError> {
+    let n = cfg.n;
+    let nvar = n * n * n;
+    let costs = |set: &[Puzzle]| -> Vec<Vec<f64>> {
+        set.iter()
+            .map(|p| one_hot(&p.clues, n).into_iter().map(|v| -v).collect())
+            .collect()
+    };
+    let (train_c, test_c) = (costs(train), costs(test));
+    let targets: Vec<Vec<f64>> = train.iter().map(|p| one_hot(&p.solution, n)).collect();
+    let mut rng = Rng(cfg.seed ^ 0x005E_ED0F_5D0C);
+    let mut model = Model::new(cfg.rows, nvar, &mut rng);
+    let lr = if method == SudokuMethod::Gd {
+        cfg.gd_lr
+    } else {
+        cfg.lpgd_lr
+    };
+    let mut adam = Adam::new(model.theta.len(), lr);
+    let mode = mode_of(cfg, method);
+    let mut run = SudokuRun {
+        method,
+        epochs: vec![EpochRecord {
+            epoch: 0,
+            train: evaluate(&model, train, &train_c, n)?,
+            test: evaluate(&model, test, &test_c, n)?,
+            forward_s: 0.0,
+            backward_s: 0.0,
+            backward_failures: 0,
+        }],
+    };
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let (mut fwd_total, mut bwd_total) = (0.0, 0.0);
+    for epoch in 1..=cfg.epochs {
+        rng.shuffle(&mut order);
+        let mut xs: Vec<Option<Vec<f64>>> = vec![None; train.len()];
+        let mut failures = 0;
+        for chunk in order.chunks(cfg.batch) {
+            let start = Instant::now();
+            let batch = layer(&model)?;
+            let b = model.rhs();
+            let items: Vec<BatchInstance> = chunk
+                .iter()
+                .map(|&i| BatchInstance {
+                    c: &train_c[i],
+                    b: &b,
+                    loss: None,
+                })
+                .collect();
+            let results = batch.forward_backward_with(&items, mode, |k, sol| {
+                let t = &targets[chunk[k]];
+                let scale = 2.0 / nvar as f64;
+                Some(LossGrad::on_x(
+                    sol.x.iter().zip(t).map(|(x, y)| scale * (x - y)).collect(),
+                ))
+            });
+            let wall = start.elapsed().as_secs_f64();
+            let mut grad = vec![0.0; model.theta.len()];
+            let (mut fwd, mut bwd, mut used) = (0.0, 0.0, 0usize);
+            for (&i, r) in chunk.iter().zip(results) {
+                let Ok(r) = r else {
+                    failures += 1;
+                    continue;
+                };
+                fwd += r.forward_time_s;
+                if r.solution.status.is_solved() {
+                    xs[i] = Some(r.solution.x.clone());
+                }
+                match r.backward {
+                    Some(bw) if r.solution.status.is_solved() => {
+                        bwd += bw.info.time_s;
+                        model.accumulate(&mut grad, &bw.grad.a, &bw.grad.b);
+                        used += 1;
+                    }
+                    _ => failures += 1,
+                }
+            }
+            // The batch's wall time, split in proportion to the summed
+            // per-instance forward and backward times.
+            let share = if fwd + bwd > 0.0 {
+                fwd / (fwd + bwd)
+            } else {
+                1.0
+            };
+            fwd_total += wall * share;
+            bwd_total += wall * (1.0 - share);
+            if used > 0 {
+                let scale = 1.0 / used as f64;
+                grad.iter_mut().for_each(|g| *g *= scale);
+                adam.step(&mut model.theta, &grad);
+            }
+            if let Some(bar) = bar {
+                bar.inc(1);
+            }
+        }
+        let train_metrics = metrics(train, &xs, n);
+        let test_metrics = evaluate(&model, test, &test_c, n)?;
+        if let Some(bar) = bar {
+            bar.set_message(format!(
+                "{} epoch {epoch}: train MSE {:.4}, test error {:.3}",
+                method.as_str(),
+                train_metrics.mse,
+                test_metrics.error
+            ));
+        }
+        run.epochs.push(EpochRecord {
+            epoch,
+            train: train_metrics,
+            test: test_metrics,
+            forward_s: fwd_total,
+            backward_s: bwd_total,
+            backward_failures: failures,
+        });
+    }
+    Ok(run)
+}
+
+/// Everything [`run`] computed and wrote.
+#[derive(Debug, Clone)]
+pub struct SudokuOutput {
+    /// One run per method.
+    pub runs: Vec<SudokuRun>,
+    /// The markdown table of final metrics.
+    pub table: String,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// False if the charts were drawn without text (no font found).
+    pub labelled: bool,
+}
+
+fn validate(cfg: &SudokuConfig) -> Result<(), ExperimentError> {
+    require(cfg.n == 4 || cfg.n == 9, "n", cfg.n, "4 or 9")?;
+    require(cfg.rows >= 1, "rows", cfg.rows, "at least 1")?;
+    require(cfg.train >= 1, "train", cfg.train, "at least 1")?;
+    require(cfg.test >= 1, "test", cfg.test, "at least 1")?;
+    require(cfg.batch >= 1, "batch", cfg.batch, "at least 1")?;
+    for (name, v) in [
+        ("tau", cfg.tau),
+        ("lpgd-lr", cfg.lpgd_lr),
+        ("gd-lr", cfg.gd_lr),
+    ] {
+        require(v > 0.0 && v.is_finite(), name, v, "positive and finite")?;
+    }
+    for (name, v) in [("lpgd-rho", cfg.lpgd_rho), ("gd-rho", cfg.gd_rho)] {
+        require(v >= 0.0 && v.is_finite(), name, v, "nonnegative and finite")?;
+    }
+    require(!cfg.methods.is_empty(), "methods", "[]", "at least one")
+}
+
+/// Generates the puzzles, trains every method and writes `curves.csv` (per
+/// method, epoch and set), `table.md`, and `sudoku.png`/`sudoku.svg`
+/// (train MSE and test error over epochs, train MSE over backward wall
+/// time) into `cfg.out`.
+pub fn run(cfg: &SudokuConfig) -> Result<SudokuOutput, ExperimentError> {
+    validate(cfg)?;
+    let puzzles = generate_puzzles(cfg.n, cfg.train + cfg.test, cfg.seed);
+    let (train_set, test_set) = puzzles.split_at(cfg.train);
+    let steps = cfg.train.div_ceil(cfg.batch) * cfg.epochs * cfg.methods.len();
+    let bar = cfg.progress.then(|| {
+        let bar = ProgressBar::new(steps as u64);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} minibatches  {msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
+    let mut runs = Vec::new();
+    for &method in &cfg.methods {
+        runs.push(train(cfg, method, (train_set, test_set), bar.as_ref())?);
+    }
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+    create_dir(&cfg.out)?;
+    let mut rows = Vec::new();
+    for r in &runs {
+        for e in &r.epochs {
+            for (set, m) in [("train", e.train), ("test", e.test)] {
+                rows.push(format!(
+                    "{},{},{set},{},{},{},{},{},{},{}",
+                    r.method.as_str(),
+                    e.epoch,
+                    m.mse,
+                    m.error,
+                    m.violated,
+                    m.failed,
+                    e.forward_s,
+                    e.backward_s,
+                    e.backward_failures
+                ));
+            }
+        }
+    }
+    let csv = cfg.out.join("curves.csv");
+    write_csv(
+        &csv,
+        "method,epoch,set,mse,error,violated,failed_solves,forward_s,backward_s,backward_failures",
+        &rows,
+    )?;
+    let mut table = String::from(
+        "| method | train MSE | test MSE | train error | test error | test violated | forward s | backward s |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in &runs {
+        if let Some(e) = r.epochs.last() {
+            table += &format!(
+                "| {} | {:.5} | {:.5} | {:.3} | {:.3} | {:.3} | {:.1} | {:.1} |\n",
+                r.method.as_str(),
+                e.train.mse,
+                e.test.mse,
+                e.train.error,
+                e.test.error,
+                e.test.violated,
+                e.forward_s,
+                e.backward_s
+            );
+        }
+    }
+    let table_md = cfg.out.join("table.md");
+    write_text(
+        &table_md,
+        &format!(
+            "Sudoku {n}×{n}, {} training / {} test puzzles, {} epochs, m = {}\n\n{table}",
+            cfg.train,
+            cfg.test,
+            cfg.epochs,
+            cfg.rows,
+            n = cfg.n
+        ),
+    )?;
+    let curve = |f: &dyn Fn(&EpochRecord) -> (f64, f64)| -> Vec<Series> {
+        runs.iter()
+            .enumerate()
+            .map(|(k, r)| Series {
+                label: r.method.as_str().into(),
+                color: PALETTE[k % PALETTE.len()],
+                points: r.epochs.iter().map(f).collect(),
+            })
+            .collect()
+    };
+    let panels = vec![
+        Panel {
+            title: "train MSE".into(),
+            x_label: "epoch".into(),
+            y_label: "MSE".into(),
+            series: curve(&|e| (e.epoch as f64, e.train.mse)),
+        },
+        Panel {
+            title: "test error".into(),
+            x_label: "epoch".into(),
+            y_label: "fraction of boards wrong".into(),
+            series: curve(&|e| (e.epoch as f64, e.test.error)),
+        },
+        Panel {
+            title: "train MSE over backward time".into(),
+            x_label: "backward wall time (s)".into(),
+            y_label: "MSE".into(),
+            series: curve(&|e| (e.backward_s, e.train.mse)),
+        },
+    ];
+    let (png, svg) = (cfg.out.join("sudoku.png"), cfg.out.join("sudoku.svg"));
+    let labelled = plot::draw(&panels, (1, 3), (1260, 380), &png, &svg)?;
+    Ok(SudokuOutput {
+        runs,
+        table,
+        files: vec![csv, table_md, png, svg],
+        labelled,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn puzzles_have_unique_valid_solutions() {
+        for n in [4, 9] {
+            let puzzles = generate_puzzles(n, 3, 11);
+            for p in &puzzles {
+                assert_eq!(violated_fraction(&p.solution, n), 0.0);
+                for (c, s) in p.clues.iter().zip(&p.solution) {
+                    assert!(*c == 0 || c == s);
+                }
+                assert_eq!(count_solutions(&mut p.clues.clone(), n, 2), 1);
+                assert!(p.clues.contains(&0));
+            }
+            assert_eq!(puzzles, generate_puzzles(n, 3, 11));
+        }
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        let p = generate_puzzle(4, &mut Rng(2));
+        let x = one_hot(&p.solution, 4);
+        assert_eq!(x.iter().sum::<f64>(), 16.0);
+        assert_eq!(argmax_board(&x, 4), p.solution);
+        let mut wrong = p.solution.clone();
+        wrong.swap(0, 1);
+        assert!(violated_fraction(&wrong, 4) > 0.0);
+    }
+}
