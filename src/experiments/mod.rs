@@ -75,6 +75,20 @@ pub enum ExperimentError {
     },
 }
 
+/// What a training experiment computed and wrote.
+#[derive(Debug, Clone)]
+pub struct TrainingOutput<R> {
+    /// One run per configuration (method, and degree where there are
+    /// several).
+    pub runs: Vec<R>,
+    /// The markdown table of final metrics.
+    pub table: String,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// False if the charts were drawn without text (no font found).
+    pub labelled: bool,
+}
+
 /// Creates `dir` (and its parents).
 pub fn create_dir(dir: &Path) -> Result<(), ExperimentError> {
     std::fs::create_dir_all(dir).map_err(|source| ExperimentError::Io {

@@ -28,7 +28,7 @@
 
 use super::adam::Adam;
 use super::plot::{self, Panel, Series, PALETTE};
-use super::{create_dir, dot, require, write_csv, write_text, ExperimentError};
+use super::{create_dir, dot, require, write_csv, write_text, ExperimentError, TrainingOutput};
 use crate::rng::Rng;
 use lpgd_diff::oracle::{self, GridShortestPath, LinearOracle};
 use lpgd_diff::{Envelope, Fallback, LpgdSettings};
@@ -362,17 +362,7 @@ pub fn train(
 }
 
 /// Everything [`run`] computed and wrote.
-#[derive(Debug, Clone)]
-pub struct ShortestPathOutput {
-    /// One run per (degree, method).
-    pub runs: Vec<TrainingRun>,
-    /// The markdown table of final test regrets.
-    pub table: String,
-    /// Files written.
-    pub files: Vec<PathBuf>,
-    /// False if the charts were drawn without text (no font found).
-    pub labelled: bool,
-}
+pub type ShortestPathOutput = TrainingOutput<TrainingRun>;
 
 fn validate(cfg: &ShortestPathConfig) -> Result<(), ExperimentError> {
     require(cfg.grid >= 2, "grid", cfg.grid, "at least 2")?;
@@ -513,7 +503,7 @@ pub fn run(cfg: &ShortestPathConfig) -> Result<ShortestPathOutput, ExperimentErr
     let (png, svg) = (cfg.out.join("regret.png"), cfg.out.join("regret.svg"));
     let grid = (1, panels.len().max(1));
     let labelled = plot::draw(&panels, grid, (420 * grid.1 as u32, 340), &png, &svg)?;
-    Ok(ShortestPathOutput {
+    Ok(TrainingOutput {
         runs,
         table,
         files: vec![regret_csv, curves_csv, table_md, png, svg],

@@ -35,7 +35,7 @@
 
 use super::adam::Adam;
 use super::plot::{self, Panel, Series, PALETTE};
-use super::{create_dir, require, write_csv, write_text, ExperimentError};
+use super::{create_dir, require, write_csv, write_text, ExperimentError, TrainingOutput};
 use crate::rng::Rng;
 use indicatif::{ProgressBar, ProgressStyle};
 use lpgd_diff::batch::{BatchInstance, DiffBatch};
@@ -623,17 +623,7 @@ pub fn train(
 }
 
 /// Everything [`run`] computed and wrote.
-#[derive(Debug, Clone)]
-pub struct SudokuOutput {
-    /// One run per method.
-    pub runs: Vec<SudokuRun>,
-    /// The markdown table of final metrics.
-    pub table: String,
-    /// Files written.
-    pub files: Vec<PathBuf>,
-    /// False if the charts were drawn without text (no font found).
-    pub labelled: bool,
-}
+pub type SudokuOutput = TrainingOutput<SudokuRun>;
 
 fn validate(cfg: &SudokuConfig) -> Result<(), ExperimentError> {
     require(cfg.n == 4 || cfg.n == 9, "n", cfg.n, "4 or 9")?;
@@ -767,7 +757,7 @@ pub fn run(cfg: &SudokuConfig) -> Result<SudokuOutput, ExperimentError> {
     ];
     let (png, svg) = (cfg.out.join("sudoku.png"), cfg.out.join("sudoku.svg"));
     let labelled = plot::draw(&panels, (1, 3), (1260, 380), &png, &svg)?;
-    Ok(SudokuOutput {
+    Ok(TrainingOutput {
         runs,
         table,
         files: vec![csv, table_md, png, svg],
