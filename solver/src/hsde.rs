@@ -150,7 +150,8 @@ impl InteriorPointSolver {
         let mut c = data.c.clone();
         let mut b = data.b.clone();
         let equil = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &settings);
-        // The normal equations square the data's magnitudes (AᵀH⁻¹A, H⁻¹r):
+        // Both normal equations square the data's magnitudes (AᵀH⁻¹A,
+        // A D̃⁻¹Aᵀ, H⁻¹r):
         // data beyond 1e50 after equilibration keeps the sparse LDLᵀ.
         let extreme = [&p.nzval, &a.nzval, &c, &b]
             .iter()

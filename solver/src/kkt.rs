@@ -49,9 +49,22 @@
 //! variables, 25 dense rows plus box bounds) a factorization takes 14 µs
 //! against 20 µs sparse for LPs and 18 µs against 64 µs for QPs with a
 //! dense `P`.
+//!
+//! **Dual normal equations.** When moreover `P` is diagonal, the bound rows
+//! (one entry) fold into the diagonal and the Schur complement onto the
+//! other rows, `S = D_d + A_d D̃⁻¹A_dᵀ`, is dense and small when there are
+//! few of them: [`DualNormalEquations`] ([`crate::dual_normal`]) forms it by
+//! one triangular matrix product and factors it with the dense Cholesky.
+//! [`KktBackend::Auto`] takes it under the same 4× rule
+//! ([`prefer_dual_normal_equations`]) when every variable has a bound or a
+//! diagonal `P` entry. On a 729-variable LP with 249 dense equality rows
+//! and box bounds (the 9 × 9 Sudoku layer) an interior-point iteration
+//! takes 4.1 ms against 58 ms with the supernodal `LDLᵀ`, which adds one
+//! rank-one update per variable to the dense block.
 
 use crate::cones::{CompositeCone, HsLayout};
 use crate::csc::CscMatrix;
+use crate::dual_normal::{dual_normal_work, prefer_dual_normal_equations, DualNormalEquations};
 use crate::error::SolverError;
 use crate::ldl::{LdlSymbolic, SimplicialLdl};
 use crate::normal::{prefer_normal_equations, NormalEquations};
@@ -309,31 +322,47 @@ pub fn new_ldl(
 
 /// The factorization of a KKT upper triangle of dimension `n + m` (plus
 /// expansion rows) chosen by `backend`: the normal equations
-/// ([`NormalEquations`]) when asked for and applicable, or under
-/// [`KktBackend::Auto`] when [`prefer_normal_equations`] expects them to be
-/// faster than the sparse factorization of [`new_ldl`]; that one
-/// otherwise.
+/// ([`NormalEquations`]) or the dual normal equations
+/// ([`DualNormalEquations`]) when asked for and applicable, or under
+/// [`KktBackend::Auto`] when [`prefer_normal_equations`] or
+/// [`prefer_dual_normal_equations`] expects them to be faster than the
+/// sparse factorization of [`new_ldl`]; that one otherwise. `p_diag` marks
+/// the variables with a stored diagonal entry of `P`.
 pub fn new_backend(
     n: usize,
     m: usize,
     colptr: &[usize],
     rowval: &[usize],
+    p_diag: &[bool],
     backend: KktBackend,
 ) -> Result<Box<dyn QuasiDefiniteLdl>, SolverError> {
     let dim = colptr.len() - 1;
-    let normal = match backend {
-        KktBackend::SparseLdl => false,
-        KktBackend::NormalEquations => n <= crate::normal::MAX_DENSE_VARIABLES,
+    let (normal, dual) = match backend {
+        KktBackend::SparseLdl => (false, false),
+        KktBackend::NormalEquations => (n <= crate::normal::MAX_DENSE_VARIABLES, false),
+        KktBackend::DualNormalEquations => (false, true),
         KktBackend::Auto => {
-            n <= crate::normal::MAX_DENSE_VARIABLES && {
+            let dual_work = dual_normal_work(n, m, colptr, rowval, p_diag);
+            if n <= crate::normal::MAX_DENSE_VARIABLES || dual_work.is_some() {
                 let flops = LdlSymbolic::new(dim, colptr, rowval)?.factor_flops();
-                prefer_normal_equations(n, m, colptr, rowval, flops)
+                let normal = n <= crate::normal::MAX_DENSE_VARIABLES
+                    && prefer_normal_equations(n, m, colptr, rowval, flops);
+                let dual =
+                    !normal && dual_work.is_some_and(|w| prefer_dual_normal_equations(w, flops));
+                (normal, dual)
+            } else {
+                (false, false)
             }
         }
     };
     if normal {
         if let Some(ne) = NormalEquations::new(n, m, colptr, rowval) {
             return Ok(Box::new(ne));
+        }
+    }
+    if dual {
+        if let Some(dn) = DualNormalEquations::new(n, m, colptr, rowval) {
+            return Ok(Box::new(dn));
         }
     }
     new_ldl(dim, colptr, rowval)
@@ -562,7 +591,10 @@ impl KktSystem {
             colptr[j + 1] += colptr[j];
         }
         let nnz = rowval.len();
-        let ldl = new_backend(n, m, &colptr, &rowval, backend)?;
+        let p_diag: Vec<bool> = (0..n)
+            .map(|j| p.rowval[p.colptr[j]..p.colptr[j + 1]].contains(&j))
+            .collect();
+        let ldl = new_backend(n, m, &colptr, &rowval, &p_diag, backend)?;
         let mut kkt = KktSystem {
             n,
             m,

@@ -44,6 +44,7 @@ pub mod batch;
 pub mod cones;
 pub mod csc;
 pub mod dense;
+pub mod dual_normal;
 pub mod equilibrate;
 pub mod error;
 pub mod hsde;

@@ -105,7 +105,7 @@ impl std::fmt::Debug for NormalEquations {
 /// dimension `n + m`, or `None` if the bottom-right block is not diagonal
 /// (or a diagonal entry is missing).
 #[allow(clippy::type_complexity)]
-fn split_blocks(
+pub(crate) fn split_blocks(
     n: usize,
     m: usize,
     colptr: &[usize],
@@ -377,6 +377,50 @@ impl NormalEquations {
     }
 }
 
+/// The pivot used for the cone-block diagonal `d0 = H_i + ε`: without the
+/// static regularization `ε` unless `H_i` is below `1e-6·ε` (`D⁻¹` then
+/// stays at most `1e6/ε`, so products with it cannot overflow), `delta`
+/// when at most `eps` (dynamic regularization).
+pub(crate) fn cone_block_pivot(
+    d0: f64,
+    static_reg: f64,
+    eps: f64,
+    delta: f64,
+) -> Result<f64, String> {
+    let mut d = d0 - static_reg;
+    if d < 1e-6 * static_reg {
+        d = d0;
+    }
+    if delta > 0.0 && d <= eps {
+        d = delta;
+    }
+    if d > 0.0 && d.is_finite() {
+        Ok(d)
+    } else {
+        Err(format!("nonpositive cone-block pivot {d}"))
+    }
+}
+
+/// Runs the solve `f` on `rhs / 2ᵏ` (exact scaling) when `rhs` is near the
+/// overflow threshold: the products with `D⁻¹` of the Schur-complement
+/// backends overflow for data of order 1e300 where the sparse elimination
+/// would not.
+pub(crate) fn solve_scaled_by_power_of_two(rhs: &mut [f64], f: impl FnOnce(&mut [f64])) {
+    let big = rhs.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+    let scale = if big > 1e100 && big.is_finite() {
+        2f64.powi(big.log2().floor() as i32)
+    } else {
+        1.0
+    };
+    if scale != 1.0 {
+        rhs.iter_mut().for_each(|v| *v /= scale);
+    }
+    f(rhs);
+    if scale != 1.0 {
+        rhs.iter_mut().for_each(|v| *v *= scale);
+    }
+}
+
 impl QuasiDefiniteLdl for NormalEquations {
     fn factor(
         &mut self,
@@ -389,19 +433,7 @@ impl QuasiDefiniteLdl for NormalEquations {
         let (eps, delta) = (reg_eps.abs(), reg_delta.abs());
         for (w, (d0, &pos)) in self.w.iter_mut().zip(self.d.iter_mut().zip(&self.d_pos)) {
             *d0 = -values[pos];
-            // Without ε unless H_i is below 1e-6·ε: D⁻¹ then stays at most
-            // 1e6/ε, so products with it cannot overflow.
-            let mut d = *d0 - static_reg;
-            if d < 1e-6 * static_reg {
-                d = *d0;
-            }
-            if delta > 0.0 && d <= eps {
-                d = delta;
-            }
-            if !(d > 0.0 && d.is_finite()) {
-                return Err(format!("nonpositive cone-block pivot {d}"));
-            }
-            *w = d.recip();
+            *w = cone_block_pivot(*d0, static_reg, eps, delta)?.recip();
         }
         for (v, &pos) in self.sp_val.iter_mut().zip(&self.sp_pos) {
             *v = values[pos];
@@ -426,22 +458,9 @@ impl QuasiDefiniteLdl for NormalEquations {
     }
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) {
-        // The products D⁻¹r₂ overflow for right-hand sides near the
-        // overflow threshold (data of order 1e300) where the sparse
-        // elimination would not: solve for rhs/2ᵏ instead (exact scaling).
-        let big = rhs.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        let scale = if big > 1e100 && big.is_finite() {
-            2f64.powi(big.log2().floor() as i32)
-        } else {
-            1.0
-        };
-        if scale != 1.0 {
-            rhs.iter_mut().for_each(|v| *v /= scale);
-        }
-        let _ = pulp::Arch::new().dispatch(Kernel::Solve(self, rhs));
-        if scale != 1.0 {
-            rhs.iter_mut().for_each(|v| *v *= scale);
-        }
+        solve_scaled_by_power_of_two(rhs, |rhs| {
+            let _ = pulp::Arch::new().dispatch(Kernel::Solve(self, rhs));
+        });
     }
 
     fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl> {

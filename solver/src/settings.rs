@@ -22,7 +22,7 @@ pub enum Method {
 /// // minimize x₁ + 2x₂ subject to x₁ + x₂ ≥ 1, x ≥ 0, with either backend
 /// let a = CscMatrix::from_triplets(3, 2, &[0, 0, 1, 2], &[0, 1, 0, 1], &[-1.0, -1.0, -1.0, -1.0]).unwrap();
 /// let prob = ProblemData::new(None, vec![1.0, 2.0], a, vec![-1.0, 0.0, 0.0], vec![SupportedCone::Nonnegative(3)]).unwrap();
-/// for kkt_backend in [KktBackend::SparseLdl, KktBackend::NormalEquations] {
+/// for kkt_backend in [KktBackend::SparseLdl, KktBackend::NormalEquations, KktBackend::DualNormalEquations] {
 ///     let settings = Settings { kkt_backend, ..Settings::default() };
 ///     let sol = Solver::new(prob.clone(), settings).unwrap().solve();
 ///     assert_eq!(sol.status, Status::Solved);
@@ -32,9 +32,11 @@ pub enum Method {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KktBackend {
-    /// The normal equations where they apply and are expected to be faster
-    /// ([`crate::normal::prefer_normal_equations`]), the sparse `LDLᵀ`
-    /// otherwise.
+    /// The normal equations or the dual normal equations where they apply
+    /// and are expected to be faster
+    /// ([`crate::normal::prefer_normal_equations`],
+    /// [`crate::dual_normal::prefer_dual_normal_equations`]), the sparse
+    /// `LDLᵀ` otherwise.
     #[default]
     Auto,
     /// Sparse quasi-definite `LDLᵀ` of the whole KKT matrix.
@@ -44,6 +46,11 @@ pub enum KktBackend {
     /// nonnegative) or there are more than
     /// [`crate::normal::MAX_DENSE_VARIABLES`] variables.
     NormalEquations,
+    /// Dense dual normal equations ([`crate::dual_normal`]): the Schur
+    /// complement onto the rows that are not bounds; falls back to the
+    /// sparse `LDLᵀ` when `P` or the cone block is not diagonal or there are
+    /// more than [`crate::dual_normal::MAX_SCHUR_ROWS`] such rows.
+    DualNormalEquations,
 }
 
 /// Settings of the operator-splitting method ([`Method::Admm`]).

@@ -1,9 +1,10 @@
-//! The KKT backends: the dense normal equations agree with the sparse
-//! `LDLᵀ`, as single linear solves and as whole interior-point solves.
+//! The KKT backends: the dense normal equations and the dual normal
+//! equations agree with the sparse `LDLᵀ`, as single linear solves and as
+//! whole interior-point solves.
 
 use lpgd_solver::cones::CompositeCone;
 use lpgd_solver::kkt::KktSystem;
-use lpgd_solver::{KktBackend, Settings, Solver, Status, SupportedCone};
+use lpgd_solver::{CscMatrix, KktBackend, ProblemData, Settings, Solver, Status, SupportedCone};
 use proptest::prelude::*;
 
 mod common;
@@ -108,6 +109,149 @@ proptest! {
             prop_assert!(sol.status.is_solved(), "{backend:?}: status {:?}", sol.status);
             let rel = (sol.objective - planted.objective).abs() / planted.objective.abs().max(1.0);
             prop_assert!(rel < 1e-7, "{backend:?}: objective {} vs planted {}", sol.objective, planted.objective);
+        }
+    }
+}
+
+/// A feasible, bounded problem with a diagonal (or no) `P`: `eq` dense
+/// equality rows and `ineq` dense inequality rows satisfied by a point `x₀`
+/// inside the box `−1 ≤ x ≤ 2`, then the `2n` bound rows (the shape of a
+/// learned-constraint layer).
+fn bounded_problem(seed: u64, n: usize, eq: usize, ineq: usize, quadratic: bool) -> ProblemData {
+    let mut rng = Lcg(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let x0: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+    let (mut ri, mut ci, mut vi) = (Vec::new(), Vec::new(), Vec::new());
+    let mut b = Vec::new();
+    for i in 0..eq + ineq {
+        let mut ax = 0.0;
+        for (j, &x) in x0.iter().enumerate() {
+            if rng.uniform() < 0.7 {
+                let v = rng.normal();
+                ri.push(i);
+                ci.push(j);
+                vi.push(v);
+                ax += v * x;
+            }
+        }
+        b.push(if i < eq { ax } else { ax + rng.uniform() });
+    }
+    for j in 0..n {
+        ri.extend([eq + ineq + j, eq + ineq + n + j]);
+        ci.extend([j, j]);
+        vi.extend([1.0, -1.0]);
+    }
+    b.extend(std::iter::repeat_n(2.0, n));
+    b.extend(std::iter::repeat_n(1.0, n));
+    let m = eq + ineq + 2 * n;
+    let a = CscMatrix::from_triplets(m, n, &ri, &ci, &vi).unwrap();
+    let p = quadratic.then(|| {
+        let d: Vec<f64> = (0..n).map(|_| rng.uniform()).collect();
+        let idx: Vec<usize> = (0..n).collect();
+        CscMatrix::from_triplets(n, n, &idx, &idx, &d).unwrap()
+    });
+    let c: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    let mut cones = vec![SupportedCone::Nonnegative(ineq + 2 * n)];
+    if eq > 0 {
+        cones.insert(0, SupportedCone::Zero(eq));
+    }
+    ProblemData::new(p, c, a, b, cones).unwrap()
+}
+
+/// One refined solve with `H` spread over sixteen orders of magnitude: the
+/// dual normal equations reach the refinement tolerance and agree with the
+/// sparse `LDLᵀ`; `Auto` picks them for many variables and dense rows.
+#[test]
+fn dual_normal_equations_solve_matches_sparse_ldl() {
+    for quadratic in [false, true] {
+        let prob = bounded_problem(5, 40, 3, 6, quadratic);
+        let cc = CompositeCone::new(&prob.cones).unwrap();
+        let (n, m) = (prob.n(), prob.m());
+        let settings = Settings::default();
+        let mut rng = Lcg(9);
+        let h: Vec<f64> = (0..m)
+            .map(|i| {
+                if i < 3 {
+                    0.0
+                } else {
+                    10f64.powf(16.0 * rng.uniform() - 8.0)
+                }
+            })
+            .collect();
+        let rhs: Vec<f64> = (0..n + m).map(|_| rng.normal()).collect();
+        let mut sols = Vec::new();
+        for backend in [KktBackend::SparseLdl, KktBackend::DualNormalEquations] {
+            let mut kkt = KktSystem::with_backend(&prob.p, &prob.a, &cc, backend).unwrap();
+            let dual = kkt.backend_name() == "dual normal equations";
+            assert_eq!(dual, backend == KktBackend::DualNormalEquations);
+            kkt.factor_with_diagonal_h(&h, &settings).unwrap();
+            let mut out = vec![0.0; n + m];
+            assert!(kkt.solve(&mut out, &rhs, &settings));
+            sols.push(out);
+        }
+        let scale = sols[0].iter().fold(1.0f64, |a, v| a.max(v.abs()));
+        for (a, b) in sols[0].iter().zip(&sols[1]) {
+            assert!(
+                (a - b).abs() <= 1e-8 * scale,
+                "quadratic {quadratic}: {a} vs {b}"
+            );
+        }
+    }
+    let wide = bounded_problem(1, 400, 20, 40, false);
+    let cc = CompositeCone::new(&wide.cones).unwrap();
+    let kkt = KktSystem::new(&wide.p, &wide.a, &cc).unwrap();
+    assert_eq!(kkt.backend_name(), "dual normal equations");
+}
+
+/// A non-diagonal `P` or a cone outside the diagonal family falls back to
+/// the sparse factorization when the dual normal equations are asked for.
+#[test]
+fn dual_normal_equations_fall_back() {
+    for (cones, quadratic) in [
+        (vec![SupportedCone::Nonnegative(8)], true),
+        (
+            vec![SupportedCone::Nonnegative(6), SupportedCone::SecondOrder(4)],
+            false,
+        ),
+    ] {
+        let planted = plant(13, 5, &cones, quadratic);
+        let cc = CompositeCone::new(&planted.prob.cones).unwrap();
+        let kkt = KktSystem::with_backend(
+            &planted.prob.p,
+            &planted.prob.a,
+            &cc,
+            KktBackend::DualNormalEquations,
+        )
+        .unwrap();
+        assert_eq!(kkt.backend_name(), "simplicial LDLᵀ");
+        let sol = Solver::new(
+            planted.prob.clone(),
+            with_backend(KktBackend::DualNormalEquations),
+        )
+        .unwrap()
+        .solve();
+        assert_eq!(sol.status, Status::Solved);
+        assert!(
+            (sol.objective - planted.objective).abs() < 1e-7 * planted.objective.abs().max(1.0)
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, rng_seed: proptest::test_runner::RngSeed::Fixed(20261130), ..ProptestConfig::default() })]
+
+    /// Bounded LPs and separable QPs with dense rows: the dual normal
+    /// equations reach the objective of the sparse `LDLᵀ`.
+    #[test]
+    fn bounded_problems_agree_across_backends(seed in any::<u64>(), n in 2usize..40, eq in 0usize..4, ineq in 0usize..12, quadratic in any::<bool>()) {
+        prop_assume!(eq < n);
+        let prob = bounded_problem(seed, n, eq, ineq, quadratic);
+        let reference = Solver::new(prob.clone(), with_backend(KktBackend::SparseLdl)).unwrap().solve();
+        prop_assert!(reference.status.is_solved(), "sparse LDLᵀ: status {:?}", reference.status);
+        for backend in [KktBackend::DualNormalEquations, KktBackend::Auto] {
+            let sol = Solver::new(prob.clone(), with_backend(backend)).unwrap().solve();
+            prop_assert!(sol.status.is_solved(), "{backend:?}: status {:?}", sol.status);
+            let rel = (sol.objective - reference.objective).abs() / reference.objective.abs().max(1.0);
+            prop_assert!(rel < 1e-7, "{backend:?}: objective {} vs {}", sol.objective, reference.objective);
         }
     }
 }

@@ -89,23 +89,85 @@ fn fill(board: &mut [u8], n: usize, rng: &mut Rng) -> bool {
     false
 }
 
-/// Number of solutions of `board`, counting up to `limit`.
-fn count_solutions(board: &mut [u8], n: usize, limit: usize) -> usize {
-    let Some(k) = board.iter().position(|&v| v == 0) else {
-        return 1;
-    };
-    let mut count = 0;
-    for d in 1..=n as u8 {
-        if allowed(board, n, k, d) {
-            board[k] = d;
-            count += count_solutions(board, n, limit - count);
-            if count >= limit {
-                break;
+/// The digits used in each row, column and box of a board, as bit masks
+/// (bit `d` for digit `d`).
+struct Masks {
+    n: usize,
+    r: usize,
+    row: Vec<u32>,
+    col: Vec<u32>,
+    boxes: Vec<u32>,
+}
+
+impl Masks {
+    fn new(board: &[u8], n: usize) -> Self {
+        let r = box_side(n);
+        let mut m = Masks {
+            n,
+            r,
+            row: vec![0; n],
+            col: vec![0; n],
+            boxes: vec![0; n],
+        };
+        for (k, &d) in board.iter().enumerate() {
+            if d != 0 {
+                m.toggle(k, d);
             }
         }
+        m
     }
-    board[k] = 0;
-    count
+
+    fn box_of(&self, k: usize) -> usize {
+        let (i, j) = (k / self.n, k % self.n);
+        i / self.r * self.r + j / self.r
+    }
+
+    fn toggle(&mut self, k: usize, d: u8) {
+        let bit = 1u32 << d;
+        let b = self.box_of(k);
+        self.row[k / self.n] ^= bit;
+        self.col[k % self.n] ^= bit;
+        self.boxes[b] ^= bit;
+    }
+
+    /// The digits allowed in cell `k` (bits `1..=n`).
+    fn candidates(&self, k: usize) -> u32 {
+        let all = ((1u32 << (self.n + 1)) - 1) & !1;
+        all & !(self.row[k / self.n] | self.col[k % self.n] | self.boxes[self.box_of(k)])
+    }
+}
+
+/// Number of solutions of `board`, counting up to `limit`: backtracking on
+/// the empty cell with the fewest allowed digits.
+fn count_solutions(board: &mut [u8], n: usize, limit: usize) -> usize {
+    fn count(board: &mut [u8], masks: &mut Masks, limit: usize) -> usize {
+        let mut best: Option<(usize, u32)> = None;
+        for (k, _) in board.iter().enumerate().filter(|(_, &v)| v == 0) {
+            let c = masks.candidates(k);
+            if best.is_none_or(|(_, b)| c.count_ones() < b.count_ones()) {
+                best = Some((k, c));
+                if c.count_ones() <= 1 {
+                    break;
+                }
+            }
+        }
+        let Some((k, mut cand)) = best else {
+            return 1;
+        };
+        let mut found = 0;
+        while cand != 0 && found < limit {
+            let d = cand.trailing_zeros() as u8;
+            cand &= cand - 1;
+            board[k] = d;
+            masks.toggle(k, d);
+            found += count(board, masks, limit - found);
+            masks.toggle(k, d);
+        }
+        board[k] = 0;
+        found
+    }
+    let mut masks = Masks::new(board, n);
+    count(board, &mut masks, limit)
 }
 
 /// A random puzzle with a unique solution (module docs).
