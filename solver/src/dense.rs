@@ -234,6 +234,47 @@ pub fn solve_lower_transpose_in_place(l: &[f64], n: usize, inv_diag: &[f64], x: 
     }
 }
 
+/// The three dense kernels of a Schur-complement KKT backend
+/// ([`crate::normal`], [`crate::dual_normal`]); each runs through
+/// [`Kernel`], compiled for the widest vector instructions the CPU has.
+pub(crate) trait SchurKernels {
+    /// Assembles the Schur complement and factors it (the numeric part of
+    /// `QuasiDefiniteLdl::factor` once the data are in place).
+    fn assemble_and_factor(&mut self, eps: f64, delta: f64) -> Result<(), String>;
+    /// The solve of `QuasiDefiniteLdl::solve_in_place` without scaling.
+    fn solve_scaled(&mut self, rhs: &mut [f64]);
+    /// The product of `QuasiDefiniteLdl::mul_unregularized`.
+    fn mul_body(&self, y: &mut [f64], x: &[f64], static_reg: f64);
+}
+
+/// One call of a [`SchurKernels`] method, run by `pulp`'s runtime dispatch
+/// (no fused multiply-add is formed, so the results do not depend on the
+/// instruction set).
+pub(crate) enum Kernel<'a, T> {
+    Factor(&'a mut T, f64, f64),
+    Solve(&'a mut T, &'a mut [f64]),
+    Mul(&'a T, &'a mut [f64], &'a [f64], f64),
+}
+
+impl<T: SchurKernels> pulp::WithSimd for Kernel<'_, T> {
+    type Output = Result<(), String>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
+        match self {
+            Kernel::Factor(k, eps, delta) => k.assemble_and_factor(eps, delta),
+            Kernel::Solve(k, rhs) => {
+                k.solve_scaled(rhs);
+                Ok(())
+            }
+            Kernel::Mul(k, y, x, reg) => {
+                k.mul_body(y, x, reg);
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,7 @@
 //! (`crate::settings::KktBackend::Auto`) does not choose this backend for
 //! such problems ([`prefer_dual_normal_equations`]).
 
-use crate::dense::{self, axpy, axpy4, cols4, dot, dot4};
+use crate::dense::{self, axpy, axpy4, cols4, dot, dot4, Kernel, SchurKernels};
 use crate::kkt::QuasiDefiniteLdl;
 use crate::normal::{cone_block_pivot, solve_scaled_by_power_of_two, split_blocks};
 use faer::linalg::matmul::triangular::{matmul, BlockStructure};
@@ -57,6 +57,7 @@ pub const MAX_SCHUR_ROWS: usize = 2000;
 pub const MAX_DENSE_ENTRIES: usize = 1 << 23;
 
 /// The factorization described in the module docs.
+#[derive(Clone)]
 pub struct DualNormalEquations {
     n: usize,
     /// Value position of each diagonal entry of `K₁₁`.
@@ -225,118 +226,6 @@ impl DualNormalEquations {
             t: vec![0.0; n],
         })
     }
-
-    /// Forms `S` in `self.l` and factors it; `D⁻¹`, `D̃⁻¹` and `A_dᵀ` are
-    /// in place.
-    #[inline(always)]
-    fn assemble_and_factor(&mut self, eps: f64, delta: f64) -> Result<(), String> {
-        let (n, r) = (self.n, self.rows.len());
-        for (t, &s) in self.t.iter_mut().zip(&self.dt_inv) {
-            *t = s.sqrt();
-        }
-        for (g, a) in self.gt.chunks_exact_mut(n).zip(self.at.chunks_exact(n)) {
-            for ((g, &a), &s) in g.iter_mut().zip(a).zip(&self.t) {
-                *g = a * s;
-            }
-        }
-        self.l.fill(0.0);
-        for (k, &i) in self.rows.iter().enumerate() {
-            self.l[k + r * k] = self.d[i];
-        }
-        let gt = MatRef::from_column_major_slice(&self.gt, n, r);
-        matmul(
-            MatMut::from_column_major_slice_mut(&mut self.l, r, r),
-            BlockStructure::TriangularLower,
-            Accum::Add,
-            gt.transpose(),
-            BlockStructure::Rectangular,
-            gt,
-            BlockStructure::Rectangular,
-            1.0,
-            Par::Seq,
-        );
-        dense::cholesky_in_place(&mut self.l, r, &mut self.l_inv_diag, eps, delta)
-            .map_err(|j| format!("nonpositive dual normal-equations pivot at {j}"))
-    }
-
-    /// The solve of [`QuasiDefiniteLdl::solve_in_place`] without scaling.
-    #[inline(always)]
-    fn solve_scaled(&mut self, rhs: &mut [f64]) {
-        let (n, r) = (self.n, self.rows.len());
-        let (x, z) = rhs.split_at_mut(n);
-        let w = &self.w;
-        // x ← r̃ = r_x + A_sᵀD_s⁻¹r_s
-        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
-            if j != usize::MAX {
-                x[j] += v * w[i] * z[i];
-            }
-        }
-        // u ← A_d D̃⁻¹r̃ − r_d
-        for (t, (&x, &s)) in self.t.iter_mut().zip(x.iter().zip(&self.dt_inv)) {
-            *t = x * s;
-        }
-        let u = &mut self.u;
-        let full = r / 4 * 4;
-        for k0 in (0..full).step_by(4) {
-            let t = dot4(cols4(&self.at, n, k0, 0), &self.t);
-            for (p, t) in t.into_iter().enumerate() {
-                u[k0 + p] = t - z[self.rows[k0 + p]];
-            }
-        }
-        for k in full..r {
-            u[k] = dot(&self.at[k * n..(k + 1) * n], &self.t) - z[self.rows[k]];
-        }
-        // u ← S⁻¹u = z_d
-        dense::solve_lower_in_place(&self.l, r, &self.l_inv_diag, u);
-        dense::solve_lower_transpose_in_place(&self.l, r, &self.l_inv_diag, u);
-        // x ← D̃⁻¹(r̃ − A_dᵀz_d)
-        for k0 in (0..full).step_by(4) {
-            let c = [-u[k0], -u[k0 + 1], -u[k0 + 2], -u[k0 + 3]];
-            axpy4(x, cols4(&self.at, n, k0, 0), c);
-        }
-        for k in full..r {
-            axpy(x, -u[k], &self.at[k * n..(k + 1) * n]);
-        }
-        for (x, &s) in x.iter_mut().zip(&self.dt_inv) {
-            *x *= s;
-        }
-        for (&u, &i) in u.iter().zip(&self.rows) {
-            z[i] = u;
-        }
-        // z_s ← D_s⁻¹(A_s x − r_s)
-        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
-            let ax = if j == usize::MAX { 0.0 } else { v * x[j] };
-            z[i] = w[i] * (ax - z[i]);
-        }
-    }
-}
-
-/// The kernels of [`DualNormalEquations`], compiled for the widest vector
-/// instructions the CPU has (`pulp` runtime dispatch, as in
-/// [`crate::normal`]).
-enum Kernel<'a> {
-    Factor(&'a mut DualNormalEquations, f64, f64),
-    Solve(&'a mut DualNormalEquations, &'a mut [f64]),
-    Mul(&'a DualNormalEquations, &'a mut [f64], &'a [f64], f64),
-}
-
-impl pulp::WithSimd for Kernel<'_> {
-    type Output = Result<(), String>;
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
-        match self {
-            Kernel::Factor(dn, eps, delta) => dn.assemble_and_factor(eps, delta),
-            Kernel::Solve(dn, rhs) => {
-                dn.solve_scaled(rhs);
-                Ok(())
-            }
-            Kernel::Mul(dn, y, x, reg) => {
-                dn.mul_body(y, x, reg);
-                Ok(())
-            }
-        }
-    }
 }
 
 impl QuasiDefiniteLdl for DualNormalEquations {
@@ -401,26 +290,7 @@ impl QuasiDefiniteLdl for DualNormalEquations {
     }
 
     fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl> {
-        Box::new(DualNormalEquations {
-            n: self.n,
-            k11_pos: self.k11_pos.clone(),
-            d_pos: self.d_pos.clone(),
-            bounds: self.bounds.clone(),
-            bound_val: self.bound_val.clone(),
-            rows: self.rows.clone(),
-            a_src: self.a_src.clone(),
-            at: self.at.clone(),
-            gt: self.gt.clone(),
-            k11_val: self.k11_val.clone(),
-            d0: self.d0.clone(),
-            dt_inv: self.dt_inv.clone(),
-            w: self.w.clone(),
-            d: self.d.clone(),
-            l: self.l.clone(),
-            l_inv_diag: self.l_inv_diag.clone(),
-            u: self.u.clone(),
-            t: self.t.clone(),
-        })
+        Box::new(self.clone())
     }
 
     fn name(&self) -> &'static str {
@@ -435,8 +305,90 @@ impl QuasiDefiniteLdl for DualNormalEquations {
     }
 }
 
-impl DualNormalEquations {
-    /// The product of [`QuasiDefiniteLdl::mul_unregularized`].
+impl SchurKernels for DualNormalEquations {
+    /// Forms `S` in `self.l` and factors it; `D⁻¹`, `D̃⁻¹` and `A_dᵀ` are
+    /// in place.
+    #[inline(always)]
+    fn assemble_and_factor(&mut self, eps: f64, delta: f64) -> Result<(), String> {
+        let (n, r) = (self.n, self.rows.len());
+        for (t, &s) in self.t.iter_mut().zip(&self.dt_inv) {
+            *t = s.sqrt();
+        }
+        for (g, a) in self.gt.chunks_exact_mut(n).zip(self.at.chunks_exact(n)) {
+            for ((g, &a), &s) in g.iter_mut().zip(a).zip(&self.t) {
+                *g = a * s;
+            }
+        }
+        self.l.fill(0.0);
+        for (k, &i) in self.rows.iter().enumerate() {
+            self.l[k + r * k] = self.d[i];
+        }
+        let gt = MatRef::from_column_major_slice(&self.gt, n, r);
+        matmul(
+            MatMut::from_column_major_slice_mut(&mut self.l, r, r),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            gt.transpose(),
+            BlockStructure::Rectangular,
+            gt,
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+        dense::cholesky_in_place(&mut self.l, r, &mut self.l_inv_diag, eps, delta)
+            .map_err(|j| format!("nonpositive dual normal-equations pivot at {j}"))
+    }
+
+    #[inline(always)]
+    fn solve_scaled(&mut self, rhs: &mut [f64]) {
+        let (n, r) = (self.n, self.rows.len());
+        let (x, z) = rhs.split_at_mut(n);
+        let w = &self.w;
+        // x ← r̃ = r_x + A_sᵀD_s⁻¹r_s
+        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
+            if j != usize::MAX {
+                x[j] += v * w[i] * z[i];
+            }
+        }
+        // u ← A_d D̃⁻¹r̃ − r_d
+        for (t, (&x, &s)) in self.t.iter_mut().zip(x.iter().zip(&self.dt_inv)) {
+            *t = x * s;
+        }
+        let u = &mut self.u;
+        let full = r / 4 * 4;
+        for k0 in (0..full).step_by(4) {
+            let t = dot4(cols4(&self.at, n, k0, 0), &self.t);
+            for (p, t) in t.into_iter().enumerate() {
+                u[k0 + p] = t - z[self.rows[k0 + p]];
+            }
+        }
+        for k in full..r {
+            u[k] = dot(&self.at[k * n..(k + 1) * n], &self.t) - z[self.rows[k]];
+        }
+        // u ← S⁻¹u = z_d
+        dense::solve_lower_in_place(&self.l, r, &self.l_inv_diag, u);
+        dense::solve_lower_transpose_in_place(&self.l, r, &self.l_inv_diag, u);
+        // x ← D̃⁻¹(r̃ − A_dᵀz_d)
+        for k0 in (0..full).step_by(4) {
+            let c = [-u[k0], -u[k0 + 1], -u[k0 + 2], -u[k0 + 3]];
+            axpy4(x, cols4(&self.at, n, k0, 0), c);
+        }
+        for k in full..r {
+            axpy(x, -u[k], &self.at[k * n..(k + 1) * n]);
+        }
+        for (x, &s) in x.iter_mut().zip(&self.dt_inv) {
+            *x *= s;
+        }
+        for (&u, &i) in u.iter().zip(&self.rows) {
+            z[i] = u;
+        }
+        // z_s ← D_s⁻¹(A_s x − r_s)
+        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
+            let ax = if j == usize::MAX { 0.0 } else { v * x[j] };
+            z[i] = w[i] * (ax - z[i]);
+        }
+    }
+
     #[inline(always)]
     fn mul_body(&self, y: &mut [f64], x: &[f64], static_reg: f64) {
         let (n, r) = (self.n, self.rows.len());

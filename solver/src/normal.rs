@@ -45,7 +45,7 @@
 //! magnitude near an interior-point solution, as in every
 //! normal-equations method.
 
-use crate::dense::{self, axpy, axpy4, cols4, dot, dot4};
+use crate::dense::{self, axpy, axpy4, cols4, dot, dot4, Kernel, SchurKernels};
 use crate::kkt::QuasiDefiniteLdl;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
@@ -55,6 +55,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 pub const MAX_DENSE_VARIABLES: usize = 300;
 
 /// The Schur-complement factorization described in the module docs.
+#[derive(Clone)]
 pub struct NormalEquations {
     n: usize,
     /// Entries of the upper triangle of `K₁₁`: (value position, row, column).
@@ -242,35 +243,6 @@ impl NormalEquations {
     }
 }
 
-/// The kernels of [`NormalEquations`], each run compiled for the widest
-/// vector instructions the CPU has (`pulp` runtime dispatch; no fused
-/// multiply-add is formed, so the results do not depend on the instruction
-/// set).
-enum Kernel<'a> {
-    Factor(&'a mut NormalEquations, f64, f64),
-    Solve(&'a NormalEquations, &'a mut [f64]),
-    Mul(&'a NormalEquations, &'a mut [f64], &'a [f64], f64),
-}
-
-impl pulp::WithSimd for Kernel<'_> {
-    type Output = Result<(), String>;
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _: S) -> Self::Output {
-        match self {
-            Kernel::Factor(ne, eps, delta) => ne.assemble_and_factor(eps, delta),
-            Kernel::Solve(ne, rhs) => {
-                ne.solve_scaled(rhs);
-                Ok(())
-            }
-            Kernel::Mul(ne, y, x, reg) => {
-                ne.mul_body(y, x, reg);
-                Ok(())
-            }
-        }
-    }
-}
-
 /// A column-major `n × r` block (`B` or `B D_B⁻¹`) as a faer view.
 fn block(data: &[f64], n: usize) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(data, n, data.len().checked_div(n).unwrap_or(0))
@@ -282,10 +254,9 @@ fn gather4(v: &[f64], rows: &[usize], k: usize) -> [f64; 4] {
     [v[rows[k]], v[rows[k + 1]], v[rows[k + 2]], v[rows[k + 3]]]
 }
 
-impl NormalEquations {
-    /// The solve of [`QuasiDefiniteLdl::solve_in_place`] without scaling.
+impl SchurKernels for NormalEquations {
     #[inline(always)]
-    fn solve_scaled(&self, rhs: &mut [f64]) {
+    fn solve_scaled(&mut self, rhs: &mut [f64]) {
         let n = self.n;
         let (x, z) = rhs.split_at_mut(n);
         let (w, rows) = (&self.w, &self.dense_rows);
@@ -330,9 +301,8 @@ impl NormalEquations {
         }
     }
 
-    /// Assembles `M` in `self.l` and factors it (the numeric part of
-    /// [`QuasiDefiniteLdl::factor`] after `D⁻¹` and the values of `A` are
-    /// in place).
+    /// Assembles `M` in `self.l` and factors it; `D⁻¹` and the values of
+    /// `A` are in place.
     #[inline(always)]
     fn assemble_and_factor(&mut self, eps: f64, delta: f64) -> Result<(), String> {
         let n = self.n;
@@ -374,6 +344,60 @@ impl NormalEquations {
         }
         dense::cholesky_in_place(mat, n, &mut self.l_inv_diag, eps, delta)
             .map_err(|j| format!("nonpositive normal-equations pivot at {j}"))
+    }
+
+    #[inline(always)]
+    fn mul_body(&self, y: &mut [f64], x: &[f64], static_reg: f64) {
+        let n = self.n;
+        let (xx, xz) = x.split_at(n);
+        let (yx, yz) = y.split_at_mut(n);
+        for (y, &x) in yx.iter_mut().zip(xx) {
+            *y = -static_reg * x;
+        }
+        if self.k11_full.is_empty() {
+            for (&(_, i, j), &v) in self.k11.iter().zip(&self.k11_val) {
+                yx[i] += v * xx[j];
+                if i != j {
+                    yx[j] += v * xx[i];
+                }
+            }
+        } else {
+            let full = n / 4 * 4;
+            for k in (0..full).step_by(4) {
+                let xk = [xx[k], xx[k + 1], xx[k + 2], xx[k + 3]];
+                axpy4(yx, cols4(&self.k11_full, n, k, 0), xk);
+            }
+            for (k, col) in self.k11_full.chunks_exact(n).enumerate().skip(full) {
+                axpy(yx, xx[k], col);
+            }
+        }
+        for &r in &self.sparse_rows {
+            let p = self.sp_ptr[r]..self.sp_ptr[r + 1];
+            let zr = xz[r];
+            let mut ax = 0.0;
+            for (&j, &v) in self.sp_col[p.clone()].iter().zip(&self.sp_val[p]) {
+                ax += v * xx[j];
+                yx[j] += v * zr;
+            }
+            yz[r] = ax;
+        }
+        let rows = &self.dense_rows;
+        let full = rows.len() / 4 * 4;
+        for k in (0..full).step_by(4) {
+            let c = cols4(&self.b, n, k, 0);
+            axpy4(yx, c, gather4(xz, rows, k));
+            for (p, t) in dot4(c, xx).into_iter().enumerate() {
+                yz[rows[k + p]] = t;
+            }
+        }
+        for (k, &r) in rows.iter().enumerate().skip(full) {
+            let col = &self.b[k * n..(k + 1) * n];
+            axpy(yx, xz[r], col);
+            yz[r] = dot(col, xx);
+        }
+        for ((y, &z), &d) in yz.iter_mut().zip(xz).zip(&self.d) {
+            *y -= (d - static_reg) * z;
+        }
     }
 }
 
@@ -464,26 +488,7 @@ impl QuasiDefiniteLdl for NormalEquations {
     }
 
     fn clone_box(&self) -> Box<dyn QuasiDefiniteLdl> {
-        Box::new(NormalEquations {
-            n: self.n,
-            k11: self.k11.clone(),
-            d_pos: self.d_pos.clone(),
-            dense_rows: self.dense_rows.clone(),
-            b_src: self.b_src.clone(),
-            sparse_rows: self.sparse_rows.clone(),
-            sp_ptr: self.sp_ptr.clone(),
-            sp_col: self.sp_col.clone(),
-            sp_pos: self.sp_pos.clone(),
-            sp_val: self.sp_val.clone(),
-            w: self.w.clone(),
-            b: self.b.clone(),
-            bw: self.bw.clone(),
-            k11_val: self.k11_val.clone(),
-            d: self.d.clone(),
-            l: self.l.clone(),
-            l_inv_diag: self.l_inv_diag.clone(),
-            k11_full: self.k11_full.clone(),
-        })
+        Box::new(self.clone())
     }
 
     fn name(&self) -> &'static str {
@@ -495,62 +500,5 @@ impl QuasiDefiniteLdl for NormalEquations {
     fn mul_unregularized(&self, y: &mut [f64], x: &[f64], static_reg: f64) -> bool {
         let _ = pulp::Arch::new().dispatch(Kernel::Mul(self, y, x, static_reg));
         true
-    }
-}
-
-impl NormalEquations {
-    /// The product of [`QuasiDefiniteLdl::mul_unregularized`].
-    #[inline(always)]
-    fn mul_body(&self, y: &mut [f64], x: &[f64], static_reg: f64) {
-        let n = self.n;
-        let (xx, xz) = x.split_at(n);
-        let (yx, yz) = y.split_at_mut(n);
-        for (y, &x) in yx.iter_mut().zip(xx) {
-            *y = -static_reg * x;
-        }
-        if self.k11_full.is_empty() {
-            for (&(_, i, j), &v) in self.k11.iter().zip(&self.k11_val) {
-                yx[i] += v * xx[j];
-                if i != j {
-                    yx[j] += v * xx[i];
-                }
-            }
-        } else {
-            let full = n / 4 * 4;
-            for k in (0..full).step_by(4) {
-                let xk = [xx[k], xx[k + 1], xx[k + 2], xx[k + 3]];
-                axpy4(yx, cols4(&self.k11_full, n, k, 0), xk);
-            }
-            for (k, col) in self.k11_full.chunks_exact(n).enumerate().skip(full) {
-                axpy(yx, xx[k], col);
-            }
-        }
-        for &r in &self.sparse_rows {
-            let p = self.sp_ptr[r]..self.sp_ptr[r + 1];
-            let zr = xz[r];
-            let mut ax = 0.0;
-            for (&j, &v) in self.sp_col[p.clone()].iter().zip(&self.sp_val[p]) {
-                ax += v * xx[j];
-                yx[j] += v * zr;
-            }
-            yz[r] = ax;
-        }
-        let rows = &self.dense_rows;
-        let full = rows.len() / 4 * 4;
-        for k in (0..full).step_by(4) {
-            let c = cols4(&self.b, n, k, 0);
-            axpy4(yx, c, gather4(xz, rows, k));
-            for (p, t) in dot4(c, xx).into_iter().enumerate() {
-                yz[rows[k + p]] = t;
-            }
-        }
-        for (k, &r) in rows.iter().enumerate().skip(full) {
-            let col = &self.b[k * n..(k + 1) * n];
-            axpy(yx, xz[r], col);
-            yz[r] = dot(col, xx);
-        }
-        for ((y, &z), &d) in yz.iter_mut().zip(xz).zip(&self.d) {
-            *y -= (d - static_reg) * z;
-        }
     }
 }
