@@ -168,13 +168,6 @@ pub fn dual_normal_work(
     Some(rf * rf * nf + rf * rf * rf / 3.0)
 }
 
-/// Whether the work of [`dual_normal_work`], discounted 4× for the dense
-/// kernels' vectorized arithmetic, is at most `sparse_flops`, the operation
-/// count of the sparse `LDLᵀ`.
-pub fn prefer_dual_normal_equations(work: f64, sparse_flops: f64) -> bool {
-    work / 4.0 <= sparse_flops
-}
-
 impl DualNormalEquations {
     /// Analyses a KKT upper triangle of dimension `n + m` whose first `n`
     /// rows are the variables; `None` if `K₁₁` or the cone block is not

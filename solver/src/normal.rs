@@ -25,7 +25,7 @@
 //! dense inequality rows plus box bounds) this replaces the sparse
 //! elimination's indirect addressing by blocked dense kernels; for large or
 //! very sparse problems the sparse `LDLᵀ` is the better backend
-//! ([`prefer_normal_equations`] decides).
+//! ([`prefer_dense`] decides).
 //!
 //! **Numerics.** The sparse backends need the static regularization `ε` for
 //! quasi-definiteness. Here it is removed again from the cone block
@@ -51,7 +51,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
 /// Largest number of variables for which the normal equations are
-/// considered ([`prefer_normal_equations`]).
+/// considered ([`normal_work`]).
 pub const MAX_DENSE_VARIABLES: usize = 300;
 
 /// The Schur-complement factorization described in the module docs.
@@ -142,25 +142,15 @@ pub(crate) fn split_blocks(
     Some((k11, a_entries, d_pos))
 }
 
-/// Whether the normal equations are expected to be faster than the sparse
-/// `LDLᵀ` whose factorization takes `sparse_flops` operations: the cone
-/// block must be diagonal, `n ≤` [`MAX_DENSE_VARIABLES`], and the dense
-/// work (`n³/3` for the Cholesky factor, `n²` per dense row, `k²/2` per
-/// sparse row of `k` entries), discounted 4× for the dense kernels'
-/// vectorized arithmetic, must not exceed the sparse work.
-pub fn prefer_normal_equations(
-    n: usize,
-    m: usize,
-    colptr: &[usize],
-    rowval: &[usize],
-    sparse_flops: f64,
-) -> bool {
+/// The operation count of [`NormalEquations`] (`n³/3` for the Cholesky
+/// factor, `n²` per dense row, `k²/2` per sparse row of `k` entries), if
+/// they apply: the cone block diagonal and `1 ≤ n ≤`
+/// [`MAX_DENSE_VARIABLES`].
+pub fn normal_work(n: usize, m: usize, colptr: &[usize], rowval: &[usize]) -> Option<f64> {
     if n == 0 || n > MAX_DENSE_VARIABLES {
-        return false;
+        return None;
     }
-    let Some((_, a_entries, _)) = split_blocks(n, m, colptr, rowval) else {
-        return false;
-    };
+    let (_, a_entries, _) = split_blocks(n, m, colptr, rowval)?;
     let mut row_len = vec![0usize; m];
     for &(_, r, _) in &a_entries {
         row_len[r] += 1;
@@ -174,7 +164,16 @@ pub fn prefer_normal_equations(
             (k * (k + 1) / 2) as f64
         };
     }
-    dense / 4.0 <= sparse_flops
+    Some(dense)
+}
+
+/// Whether a dense backend of operation count `dense_work`
+/// ([`normal_work`], [`crate::dual_normal::dual_normal_work`]), discounted
+/// 4× for the dense kernels' vectorized arithmetic, is expected to be
+/// faster than the sparse `LDLᵀ` whose factorization takes `sparse_flops`
+/// operations.
+pub fn prefer_dense(dense_work: f64, sparse_flops: f64) -> bool {
+    dense_work / 4.0 <= sparse_flops
 }
 
 impl NormalEquations {

@@ -34,8 +34,9 @@ pub enum Method {
 pub enum KktBackend {
     /// The normal equations or the dual normal equations where they apply
     /// and are expected to be faster
-    /// ([`crate::normal::prefer_normal_equations`],
-    /// [`crate::dual_normal::prefer_dual_normal_equations`]), the sparse
+    /// (the cheaper of [`crate::normal::normal_work`] and
+    /// [`crate::dual_normal::dual_normal_work`], if
+    /// [`crate::normal::prefer_dense`]), the sparse
     /// `LDLᵀ` otherwise.
     #[default]
     Auto,

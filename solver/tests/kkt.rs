@@ -159,7 +159,7 @@ fn bounded_problem(seed: u64, n: usize, eq: usize, ineq: usize, quadratic: bool)
 
 /// One refined solve with `H` spread over sixteen orders of magnitude: the
 /// dual normal equations reach the refinement tolerance and agree with the
-/// sparse `LDLᵀ`; `Auto` picks them for many variables and dense rows.
+/// sparse `LDLᵀ`; `Auto`'s choice between the dense backends.
 #[test]
 fn dual_normal_equations_solve_matches_sparse_ldl() {
     for quadratic in [false, true] {
@@ -196,10 +196,19 @@ fn dual_normal_equations_solve_matches_sparse_ldl() {
             );
         }
     }
-    let wide = bounded_problem(1, 400, 20, 40, false);
-    let cc = CompositeCone::new(&wide.cones).unwrap();
-    let kkt = KktSystem::new(&wide.p, &wide.a, &cc).unwrap();
-    assert_eq!(kkt.backend_name(), "dual normal equations");
+    // Auto: the dual normal equations for many variables and dense rows, and
+    // when their Schur complement is the smaller one (25 × 25 against
+    // 50 × 50); the normal equations for a dense `P`.
+    for (n, rows) in [(400, 60), (50, 25)] {
+        let prob = bounded_problem(1, n, 0, rows, false);
+        let cc = CompositeCone::new(&prob.cones).unwrap();
+        let kkt = KktSystem::new(&prob.p, &prob.a, &cc).unwrap();
+        assert_eq!(kkt.backend_name(), "dual normal equations", "n = {n}");
+    }
+    let planted = plant(3, 20, &[SupportedCone::Nonnegative(30)], true);
+    let cc = CompositeCone::new(&planted.prob.cones).unwrap();
+    let kkt = KktSystem::new(&planted.prob.p, &planted.prob.a, &cc).unwrap();
+    assert_eq!(kkt.backend_name(), "normal equations");
 }
 
 /// A non-diagonal `P` or a cone outside the diagonal family falls back to
