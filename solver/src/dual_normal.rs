@@ -91,7 +91,15 @@ pub struct DualNormalEquations {
     /// lower triangle), and the reciprocals of the factor's diagonal.
     l: Vec<f64>,
     l_inv_diag: Vec<f64>,
-    /// Scratch of lengths `r` and `n`.
+    /// Scratch of the solves through [`QuasiDefiniteLdl::solve_in_place`].
+    scratch: Scratch,
+}
+
+/// Scratch memory of a solve with [`DualNormalEquations`] (vectors of
+/// lengths `r` and `n`), one per concurrent user of a shared factor
+/// ([`DualNormalEquations::solve_with`]).
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
     u: Vec<f64>,
     t: Vec<f64>,
 }
@@ -215,9 +223,103 @@ impl DualNormalEquations {
             d: vec![0.0; m],
             l: vec![0.0; r * r],
             l_inv_diag: vec![0.0; r],
-            u: vec![0.0; r],
-            t: vec![0.0; n],
+            scratch: Scratch {
+                u: vec![0.0; r],
+                t: vec![0.0; n],
+            },
         })
+    }
+
+    /// The solve of [`QuasiDefiniteLdl::solve_in_place`] without scaling,
+    /// with external scratch memory.
+    #[inline(always)]
+    fn solve_into(&self, rhs: &mut [f64], scratch: &mut Scratch) {
+        let (n, r) = (self.n, self.rows.len());
+        let (x, z) = rhs.split_at_mut(n);
+        let w = &self.w;
+        // x ← r̃ = r_x + A_sᵀD_s⁻¹r_s
+        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
+            if j != usize::MAX {
+                x[j] += v * w[i] * z[i];
+            }
+        }
+        // u ← A_d D̃⁻¹r̃ − r_d
+        let Scratch { u, t: tx } = scratch;
+        for (t, (&x, &s)) in tx.iter_mut().zip(x.iter().zip(&self.dt_inv)) {
+            *t = x * s;
+        }
+        let full = r / 4 * 4;
+        for k0 in (0..full).step_by(4) {
+            let t = dot4(cols4(&self.at, n, k0, 0), tx);
+            for (p, t) in t.into_iter().enumerate() {
+                u[k0 + p] = t - z[self.rows[k0 + p]];
+            }
+        }
+        for k in full..r {
+            u[k] = dot(&self.at[k * n..(k + 1) * n], tx) - z[self.rows[k]];
+        }
+        // u ← S⁻¹u = z_d
+        dense::solve_lower_in_place(&self.l, r, &self.l_inv_diag, u);
+        dense::solve_lower_transpose_in_place(&self.l, r, &self.l_inv_diag, u);
+        // x ← D̃⁻¹(r̃ − A_dᵀz_d)
+        for k0 in (0..full).step_by(4) {
+            let c = [-u[k0], -u[k0 + 1], -u[k0 + 2], -u[k0 + 3]];
+            axpy4(x, cols4(&self.at, n, k0, 0), c);
+        }
+        for k in full..r {
+            axpy(x, -u[k], &self.at[k * n..(k + 1) * n]);
+        }
+        for (x, &s) in x.iter_mut().zip(&self.dt_inv) {
+            *x *= s;
+        }
+        for (&u, &i) in u.iter().zip(&self.rows) {
+            z[i] = u;
+        }
+        // z_s ← D_s⁻¹(A_s x − r_s)
+        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
+            let ax = if j == usize::MAX { 0.0 } else { v * x[j] };
+            z[i] = w[i] * (ax - z[i]);
+        }
+    }
+
+    /// Entries of the dense matrices (`A_dᵀ`, `Gᵀ`, `S`).
+    pub fn stored_entries(&self) -> usize {
+        self.at.len() + self.gt.len() + self.l.len()
+    }
+
+    /// Scratch memory for [`DualNormalEquations::solve_with`].
+    pub fn scratch(&self) -> Scratch {
+        self.scratch.clone()
+    }
+
+    /// Solves with the last factorization, like
+    /// [`QuasiDefiniteLdl::solve_in_place`], through a shared reference
+    /// and the caller's `scratch` (from [`DualNormalEquations::scratch`]),
+    /// so that one factor serves many solves in parallel.
+    pub fn solve_with(&self, rhs: &mut [f64], scratch: &mut Scratch) {
+        solve_scaled_by_power_of_two(rhs, |rhs| {
+            pulp::Arch::new().dispatch(SolveWith {
+                dn: self,
+                rhs,
+                scratch,
+            })
+        });
+    }
+}
+
+/// [`DualNormalEquations::solve_with`] under runtime dispatch.
+struct SolveWith<'a> {
+    dn: &'a DualNormalEquations,
+    rhs: &'a mut [f64],
+    scratch: &'a mut Scratch,
+}
+
+impl pulp::WithSimd for SolveWith<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        self.dn.solve_into(self.rhs, self.scratch);
     }
 }
 
@@ -304,11 +406,12 @@ impl SchurKernels for DualNormalEquations {
     #[inline(always)]
     fn assemble_and_factor(&mut self, eps: f64, delta: f64) -> Result<(), String> {
         let (n, r) = (self.n, self.rows.len());
-        for (t, &s) in self.t.iter_mut().zip(&self.dt_inv) {
+        let sq = &mut self.scratch.t;
+        for (t, &s) in sq.iter_mut().zip(&self.dt_inv) {
             *t = s.sqrt();
         }
         for (g, a) in self.gt.chunks_exact_mut(n).zip(self.at.chunks_exact(n)) {
-            for ((g, &a), &s) in g.iter_mut().zip(a).zip(&self.t) {
+            for ((g, &a), &s) in g.iter_mut().zip(a).zip(sq.iter()) {
                 *g = a * s;
             }
         }
@@ -334,52 +437,9 @@ impl SchurKernels for DualNormalEquations {
 
     #[inline(always)]
     fn solve_scaled(&mut self, rhs: &mut [f64]) {
-        let (n, r) = (self.n, self.rows.len());
-        let (x, z) = rhs.split_at_mut(n);
-        let w = &self.w;
-        // x ← r̃ = r_x + A_sᵀD_s⁻¹r_s
-        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
-            if j != usize::MAX {
-                x[j] += v * w[i] * z[i];
-            }
-        }
-        // u ← A_d D̃⁻¹r̃ − r_d
-        for (t, (&x, &s)) in self.t.iter_mut().zip(x.iter().zip(&self.dt_inv)) {
-            *t = x * s;
-        }
-        let u = &mut self.u;
-        let full = r / 4 * 4;
-        for k0 in (0..full).step_by(4) {
-            let t = dot4(cols4(&self.at, n, k0, 0), &self.t);
-            for (p, t) in t.into_iter().enumerate() {
-                u[k0 + p] = t - z[self.rows[k0 + p]];
-            }
-        }
-        for k in full..r {
-            u[k] = dot(&self.at[k * n..(k + 1) * n], &self.t) - z[self.rows[k]];
-        }
-        // u ← S⁻¹u = z_d
-        dense::solve_lower_in_place(&self.l, r, &self.l_inv_diag, u);
-        dense::solve_lower_transpose_in_place(&self.l, r, &self.l_inv_diag, u);
-        // x ← D̃⁻¹(r̃ − A_dᵀz_d)
-        for k0 in (0..full).step_by(4) {
-            let c = [-u[k0], -u[k0 + 1], -u[k0 + 2], -u[k0 + 3]];
-            axpy4(x, cols4(&self.at, n, k0, 0), c);
-        }
-        for k in full..r {
-            axpy(x, -u[k], &self.at[k * n..(k + 1) * n]);
-        }
-        for (x, &s) in x.iter_mut().zip(&self.dt_inv) {
-            *x *= s;
-        }
-        for (&u, &i) in u.iter().zip(&self.rows) {
-            z[i] = u;
-        }
-        // z_s ← D_s⁻¹(A_s x − r_s)
-        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
-            let ax = if j == usize::MAX { 0.0 } else { v * x[j] };
-            z[i] = w[i] * (ax - z[i]);
-        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.solve_into(rhs, &mut scratch);
+        self.scratch = scratch;
     }
 
     #[inline(always)]

@@ -20,7 +20,12 @@
 //! one factor can serve many problems in parallel.
 
 use crate::csc::CscMatrix;
+use crate::dual_normal::{dual_normal_work, DualNormalEquations, Scratch};
 use crate::error::SolverError;
+use crate::kkt::QuasiDefiniteLdl;
+use crate::ldl::LdlSymbolic;
+use crate::normal::prefer_dense;
+use crate::settings::KktBackend;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::ldlt::factor::{LdltParams, LdltRegularization};
 use faer::sparse::linalg::cholesky::{
@@ -48,12 +53,35 @@ pub struct KktPattern {
     /// `+1` on the first `n` pivots, `−1` on the last `m`.
     signs: Vec<i8>,
     symbolic: SymbolicCholesky<usize>,
+    /// The analysed dual normal equations when they replace the sparse
+    /// `LDLᵀ` ([`KktPattern::with_backend`]).
+    dense: Option<DualNormalEquations>,
 }
 
 impl KktPattern {
     /// Builds the pattern of `K` for `(P, A)` (`P` upper triangular) and
-    /// performs the symbolic analysis.
+    /// performs the symbolic analysis, for the sparse `LDLᵀ` or the dual
+    /// normal equations as [`KktPattern::with_backend`] chooses under
+    /// [`KktBackend::Auto`].
     pub fn new(p: &CscMatrix, a: &CscMatrix) -> Result<Self, SolverError> {
+        Self::with_backend(p, a, KktBackend::Auto)
+    }
+
+    /// [`KktPattern::new`] with a chosen factorization: the dual normal
+    /// equations ([`crate::dual_normal`]; `P` diagonal, every variable
+    /// bounded) when asked for and applicable, or under
+    /// [`KktBackend::Auto`] when their operation count, discounted as in
+    /// [`prefer_dense`], is at most the sparse factorization's and faer
+    /// would factor supernodally (the simplicial factor has the batched
+    /// multi-column solves of [`KktFactor::solve_columns`]); the sparse
+    /// `LDLᵀ` otherwise. The normal equations onto `x` do not apply: with
+    /// a fixed `σ` they would need no refactorization either, but the dense
+    /// `n × n` solve costs more per iteration than the sparse one.
+    pub fn with_backend(
+        p: &CscMatrix,
+        a: &CscMatrix,
+        backend: KktBackend,
+    ) -> Result<Self, SolverError> {
         let (n, m) = (p.n, a.m);
         let dim = n + m;
         // Column j < n holds P's column j then the diagonal; column n + i
@@ -102,6 +130,31 @@ impl KktPattern {
             CholeskySymbolicParams::default(),
         )
         .map_err(|e| SolverError::LinearSolver(format!("symbolic analysis failed: {e:?}")))?;
+        let p_diag: Vec<bool> = (0..n)
+            .map(|j| p.rowval[p.colptr[j]..p.colptr[j + 1]].contains(&j))
+            .collect();
+        let extreme = [&p.nzval, &a.nzval]
+            .iter()
+            .any(|v| v.iter().any(|x| x.abs() > 1e50));
+        let dense = match backend {
+            KktBackend::DualNormalEquations => true,
+            KktBackend::Auto if !extreme => {
+                matches!(symbolic.raw(), SymbolicCholeskyRaw::Supernodal(_))
+                    && match dual_normal_work(n, m, &colptr, &rowval, &p_diag) {
+                        Some(work) => {
+                            let flops = LdlSymbolic::new(dim, &colptr, &rowval)?.factor_flops();
+                            prefer_dense(work, flops)
+                        }
+                        None => false,
+                    }
+            }
+            _ => false,
+        };
+        let dense = if dense {
+            DualNormalEquations::new(n, m, &colptr, &rowval)
+        } else {
+            None
+        };
         Ok(KktPattern {
             n,
             m,
@@ -112,6 +165,7 @@ impl KktPattern {
             diag_pos,
             signs,
             symbolic,
+            dense,
         })
     }
 
@@ -125,9 +179,18 @@ impl KktPattern {
         self.rowval.len()
     }
 
-    /// Stored entries of the factor `L`.
+    /// Stored entries of the factor (`L`, or the dense matrices of the dual
+    /// normal equations).
     pub fn factor_nnz(&self) -> usize {
-        self.symbolic.len_val()
+        match &self.dense {
+            Some(dn) => dn.stored_entries(),
+            None => self.symbolic.len_val(),
+        }
+    }
+
+    /// Whether the factorization is the dual normal equations.
+    pub fn is_dual_normal(&self) -> bool {
+        self.dense.is_some()
     }
 
     fn factor_scratch(&self) -> faer::dyn_stack::StackReq {
@@ -143,6 +206,8 @@ pub struct KktFactor {
     /// Values of the upper triangle of `K` as factored.
     values: Vec<f64>,
     l_values: Vec<f64>,
+    /// The dual normal equations, when the pattern chose them.
+    dense: Option<DualNormalEquations>,
 }
 
 impl KktFactor {
@@ -155,9 +220,18 @@ impl KktFactor {
         sigma: f64,
         rho: &[f64],
     ) -> Result<Self, SolverError> {
+        let dense = pattern.dense.clone();
         let mut f = KktFactor {
             values: vec![0.0; pattern.nnz()],
-            l_values: vec![0.0; pattern.factor_nnz()],
+            l_values: vec![
+                0.0;
+                if dense.is_some() {
+                    0
+                } else {
+                    pattern.factor_nnz()
+                }
+            ],
+            dense,
             pattern,
         };
         f.refactor(p, a, sigma, rho)?;
@@ -168,10 +242,11 @@ impl KktFactor {
     /// with exactly the arithmetic of a single-column solve (faer's
     /// simplicial factorization; the supernodal one blocks the columns).
     pub fn columnwise_multi_solve(&self) -> bool {
-        matches!(
-            self.pattern.symbolic.raw(),
-            SymbolicCholeskyRaw::Simplicial(_)
-        )
+        self.dense.is_none()
+            && matches!(
+                self.pattern.symbolic.raw(),
+                SymbolicCholeskyRaw::Simplicial(_)
+            )
     }
 
     /// The shared pattern and symbolic analysis.
@@ -206,6 +281,15 @@ impl KktFactor {
             return Err(SolverError::LinearSolver(format!(
                 "non-finite entry {v} in the ADMM KKT matrix"
             )));
+        }
+        if let Some(dn) = &mut self.dense {
+            return dn
+                .factor(&self.values, &pat.signs, 1e-14, 1e-12, 0.0)
+                .map_err(|e| {
+                    SolverError::LinearSolver(format!(
+                        "dual normal-equations factorization of the ADMM KKT matrix failed: {e}"
+                    ))
+                });
         }
         let dim = pat.dim();
         let mut mem = MemBuffer::try_new(pat.factor_scratch()).map_err(|_| {
@@ -242,6 +326,12 @@ impl KktFactor {
     pub fn solve_in_place(&self, rhs: &mut [f64], k: usize, work: &mut SolveWorkspace) {
         let dim = self.pattern.dim();
         debug_assert_eq!(rhs.len(), k * dim);
+        if let Some(dn) = &self.dense {
+            for col in rhs.chunks_exact_mut(dim.max(1)) {
+                dn.solve_with(col, &mut work.dense);
+            }
+            return;
+        }
         work.reserve(&self.pattern, k);
         let ldl = LdltRef::<usize, f64>::new(&self.pattern.symbolic, &self.l_values);
         ldl.solve_in_place_with_conj(
@@ -341,6 +431,9 @@ impl KktFactor {
         let SymbolicCholeskyRaw::Simplicial(sym) = self.pattern.symbolic.raw() else {
             return false;
         };
+        if self.dense.is_some() {
+            return false;
+        }
         let dim = self.pattern.dim();
         assert!(block.dim == dim && k <= block.capacity());
         if dim == 0 {
@@ -418,6 +511,8 @@ pub struct SolveWorkspace {
     mem: MemBuffer,
     req: faer::dyn_stack::StackReq,
     cols: usize,
+    /// Scratch of the dual normal equations (empty for the sparse factor).
+    dense: Scratch,
 }
 
 impl std::fmt::Debug for SolveWorkspace {
@@ -436,6 +531,11 @@ impl SolveWorkspace {
             mem: MemBuffer::new(req),
             req,
             cols: k,
+            dense: pattern
+                .dense
+                .as_ref()
+                .map(DualNormalEquations::scratch)
+                .unwrap_or_default(),
         }
     }
 
@@ -445,6 +545,7 @@ impl SolveWorkspace {
             mem: MemBuffer::new(self.req),
             req: self.req,
             cols: self.cols,
+            dense: self.dense.clone(),
         }
     }
 

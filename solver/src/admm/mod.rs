@@ -293,7 +293,7 @@ impl AdmmSolver {
         let mut c = data.c.clone();
         let mut b = data.b.clone();
         let equil = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &settings);
-        let pattern = Arc::new(KktPattern::new(&p, &a)?);
+        let pattern = Arc::new(KktPattern::with_backend(&p, &a, settings.kkt_backend)?);
         let (n, m) = (data.n(), data.m());
         let mut rho_pattern = Vec::with_capacity(m);
         for cone in &data.cones {
