@@ -538,5 +538,47 @@ fn experiments_write_their_files_and_reject_bad_settings() {
         "-1",
     ]);
     assert_eq!(bad.status.code(), Some(2));
+    let su_dir = dir.join("sudoku");
+    let out = lpgd(&[
+        "sudoku",
+        "--out",
+        su_dir.to_str().unwrap(),
+        "--train",
+        "16",
+        "--test",
+        "4",
+        "--epochs",
+        "1",
+        "--batch",
+        "8",
+        "--methods",
+        "lpgd-average,gd",
+        "--solver",
+        "admm",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("| lpgd-average |") && text.contains("| gd |"),
+        "{text}"
+    );
+    let table = std::fs::read_to_string(su_dir.join("table.md")).unwrap();
+    assert!(table.contains("operator splitting"), "{table}");
+    for f in ["curves.csv", "sudoku.png"] {
+        assert!(su_dir.join(f).is_file(), "{f} missing");
+    }
+    for bad_args in [
+        &["sudoku", "--methods", "magic"][..],
+        &["sudoku", "--solver", "simplex"][..],
+        &["sudoku", "--train", "0"][..],
+    ] {
+        let bad = lpgd(bad_args);
+        assert_eq!(bad.status.code(), Some(2), "{bad_args:?}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

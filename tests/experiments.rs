@@ -145,3 +145,34 @@ fn sudoku_training_lowers_the_loss() {
     }
     std::fs::remove_dir_all(&cfg.out).unwrap();
 }
+
+/// The layer on the operator-splitting solver: every solve succeeds and
+/// LPGD-average lowers the training loss.
+#[test]
+fn sudoku_trains_on_the_operator_splitting_solver() {
+    use lpgd::experiments::sudoku::{self, SudokuConfig, SudokuMethod};
+    use lpgd::Method;
+    let cfg = SudokuConfig {
+        train: 48,
+        test: 8,
+        epochs: 2,
+        batch: 16,
+        methods: vec![SudokuMethod::LpgdAverage],
+        solver: Method::Admm,
+        seed: 5,
+        out: scratch("sudoku-admm"),
+        progress: false,
+        ..SudokuConfig::quick()
+    };
+    let out = sudoku::run(&cfg).unwrap();
+    let r = &out.runs[0];
+    let (first, last) = (r.epochs[0].train.mse, r.epochs[cfg.epochs].train.mse);
+    assert!(last < first, "train MSE {first} → {last}");
+    assert!(r
+        .epochs
+        .iter()
+        .all(|e| e.train.failed == 0 && e.test.failed == 0 && e.backward_failures == 0));
+    let table = std::fs::read_to_string(cfg.out.join("table.md")).unwrap();
+    assert!(table.contains("operator splitting"), "{table}");
+    std::fs::remove_dir_all(&cfg.out).unwrap();
+}

@@ -1,7 +1,7 @@
 //! `lpgd envelope` and `lpgd shortest-path`: parse, run the experiment from
 //! [`lpgd::experiments`], print where the results went.
 
-use super::fail;
+use super::{fail, MethodArg};
 use clap::Args;
 use lpgd::experiments::envelope::{self, EnvelopeConfig};
 use lpgd::experiments::shortest_path::{self, ShortestPathConfig, SpMethod};
@@ -90,6 +90,9 @@ pub struct SudokuArgs {
     /// Methods (comma-separated): lpgd-lower, lpgd-upper, lpgd-average, gd.
     #[arg(long, value_delimiter = ',')]
     methods: Option<Vec<String>>,
+    /// Conic solver of the layer.
+    #[arg(long, value_enum, default_value_t = MethodArg::Ipm)]
+    solver: MethodArg,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -233,6 +236,7 @@ pub fn sudoku(args: SudokuArgs) -> ExitCode {
     cfg.out = args.out;
     cfg.seed = args.seed;
     cfg.progress = !args.quiet;
+    cfg.solver = args.solver.into();
     cfg.rows = args.rows.unwrap_or(cfg.rows);
     cfg.train = args.train.unwrap_or(cfg.train);
     cfg.test = args.test.unwrap_or(cfg.test);

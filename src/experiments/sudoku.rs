@@ -40,7 +40,7 @@ use crate::rng::Rng;
 use indicatif::{ProgressBar, ProgressStyle};
 use lpgd_diff::batch::{BatchInstance, DiffBatch};
 use lpgd_diff::{Envelope, Fallback, ImplicitSettings, LossGrad, LpgdSettings, Mode};
-use lpgd_solver::{CscMatrix, ProblemData, Settings, SupportedCone};
+use lpgd_solver::{CscMatrix, Method, ProblemData, Settings, SupportedCone};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -318,6 +318,8 @@ pub struct SudokuConfig {
     pub gd_lr: f64,
     /// Methods to train.
     pub methods: Vec<SudokuMethod>,
+    /// The conic solver of the layer (forward and LPGD's perturbed solves).
+    pub solver: Method,
     /// Seed of the puzzles and the initialization.
     pub seed: u64,
     /// Output directory.
@@ -343,6 +345,7 @@ impl SudokuConfig {
             gd_rho: 1e3,
             gd_lr: 0.1,
             methods: SudokuMethod::ALL.to_vec(),
+            solver: Method::InteriorPoint,
             seed: 0,
             out: PathBuf::from("results/sudoku"),
             progress: true,
@@ -530,8 +533,12 @@ fn mode_of(cfg: &SudokuConfig, method: SudokuMethod) -> Mode {
     }
 }
 
-fn layer(model: &Model) -> Result<DiffBatch, ExperimentError> {
-    DiffBatch::new(model.problem()?, Settings::default()).map_err(|source| ExperimentError::Diff {
+fn layer(model: &Model, solver: Method) -> Result<DiffBatch, ExperimentError> {
+    let settings = Settings {
+        method: solver,
+        ..Settings::default()
+    };
+    DiffBatch::new(model.problem()?, settings).map_err(|source| ExperimentError::Diff {
         context: "Sudoku layer".into(),
         source,
     })
@@ -540,11 +547,12 @@ fn layer(model: &Model) -> Result<DiffBatch, ExperimentError> {
 /// Forward solves of a set of puzzles (`None` where a solve failed).
 fn evaluate(
     model: &Model,
+    solver: Method,
     puzzles: &[Puzzle],
     clues: &[Vec<f64>],
     n: usize,
 ) -> Result<SetMetrics, ExperimentError> {
-    let batch = layer(model)?;
+    let batch = layer(model, solver)?;
     let b = model.rhs();
     let items: Vec<BatchInstance> = clues
         .iter()
@@ -591,8 +599,8 @@ pub fn train(
         method,
         epochs: vec![EpochRecord {
             epoch: 0,
-            train: evaluate(&model, train, &train_c, n)?,
-            test: evaluate(&model, test, &test_c, n)?,
+            train: evaluate(&model, cfg.solver, train, &train_c, n)?,
+            test: evaluate(&model, cfg.solver, test, &test_c, n)?,
             forward_s: 0.0,
             backward_s: 0.0,
             backward_failures: 0,
@@ -606,7 +614,7 @@ pub fn train(
         let mut failures = 0;
         for chunk in order.chunks(cfg.batch) {
             let start = Instant::now();
-            let batch = layer(&model)?;
+            let batch = layer(&model, cfg.solver)?;
             let b = model.rhs();
             let items: Vec<BatchInstance> = chunk
                 .iter()
@@ -663,7 +671,7 @@ pub fn train(
             }
         }
         let train_metrics = metrics(train, &xs, n);
-        let test_metrics = evaluate(&model, test, &test_c, n)?;
+        let test_metrics = evaluate(&model, cfg.solver, test, &test_c, n)?;
         if let Some(bar) = bar {
             bar.set_message(format!(
                 "{} epoch {epoch}: train MSE {:.4}, test error {:.3}",
@@ -779,11 +787,15 @@ pub fn run(cfg: &SudokuConfig) -> Result<SudokuOutput, ExperimentError> {
     write_text(
         &table_md,
         &format!(
-            "Sudoku {n}×{n}, {} training / {} test puzzles, {} epochs, m = {}\n\n{table}",
+            "Sudoku {n}×{n}, {} training / {} test puzzles, {} epochs, m = {}, {}\n\n{table}",
             cfg.train,
             cfg.test,
             cfg.epochs,
             cfg.rows,
+            match cfg.solver {
+                Method::Admm => "operator splitting",
+                _ => "interior point",
+            },
             n = cfg.n
         ),
     )?;
