@@ -354,15 +354,20 @@ impl QuasiDefiniteLdl for DualNormalEquations {
             .zip(&self.k11_pos)
         {
             *k = values[pos];
-            *s = *k;
+            *s = 0.0;
         }
         for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
             if j != usize::MAX {
                 self.dt_inv[j] += v * v * self.w[i];
             }
         }
-        for s in &mut self.dt_inv {
-            let mut d = *s;
+        for (s, &k) in self.dt_inv.iter_mut().zip(&self.k11_val) {
+            // K₁₁ = P + εI loses its ε where the bounds and P alone give a
+            // pivot of at least 1e-6·ε (as the cone block does).
+            let mut d = *s + (k - static_reg);
+            if d < 1e-6 * static_reg {
+                d = *s + k;
+            }
             if delta > 0.0 && d <= eps {
                 d = delta;
             }
