@@ -71,9 +71,10 @@ pub struct DualNormalEquations {
     bound_val: Vec<f64>,
     /// The kept rows, in increasing order.
     rows: Vec<usize>,
-    /// Entries of `A_d`: (value position, kept-row index, column), in the
-    /// order of the value positions.
-    a_src: Vec<(usize, usize, usize)>,
+    /// Where `A_d` comes from: runs of entries consecutive both in the
+    /// values and in `A_dᵀ` (a dense row is one run), as (value position,
+    /// position in `A_dᵀ`, length).
+    a_runs: Vec<(usize, usize, usize)>,
     /// `A_dᵀ` and `Gᵀ = D̃^{-1/2}A_dᵀ` (column-major `n × r`: one column
     /// per kept row).
     at: Vec<f64>,
@@ -206,6 +207,14 @@ impl DualNormalEquations {
         }
         bounds.sort_unstable();
         a_src.sort_unstable();
+        let mut a_runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (pos, k, j) in a_src {
+            let dst = j + n * k;
+            match a_runs.last_mut() {
+                Some((p0, d0, len)) if *p0 + *len == pos && *d0 + *len == dst => *len += 1,
+                _ => a_runs.push((pos, dst, 1)),
+            }
+        }
         Some(DualNormalEquations {
             n,
             k11_pos,
@@ -213,7 +222,7 @@ impl DualNormalEquations {
             bound_val: vec![0.0; bounds.len()],
             bounds,
             rows,
-            a_src,
+            a_runs,
             at: vec![0.0; r * n],
             gt: vec![0.0; r * n],
             k11_val: vec![0.0; n],
@@ -376,9 +385,8 @@ impl QuasiDefiniteLdl for DualNormalEquations {
             }
             *s = d.recip();
         }
-        let n = self.n;
-        for &(pos, k, j) in &self.a_src {
-            self.at[j + n * k] = values[pos];
+        for &(pos, dst, len) in &self.a_runs {
+            self.at[dst..dst + len].copy_from_slice(&values[pos..pos + len]);
         }
         pulp::Arch::new().dispatch(Kernel::Factor(self, eps, delta))
     }
