@@ -892,7 +892,7 @@ fn cbf_name(rel: &str) -> String {
 /// and its subdirectories (the shared set has `exp`, `pow` and `socp`), in
 /// order of their relative paths, named by the relative path without the
 /// extension (`exp/beck751`). References come from `dir/reference.csv` (see
-/// [`cblib_references`]'s columns) when the file exists: a listed file that
+/// `cblib_references`'s columns) when the file exists: a listed file that
 /// is missing is still a case (it fails to read), and a file not listed has
 /// no reference (its status alone decides). `name_contains` keeps the
 /// instances whose name contains it (case-insensitive).

@@ -3,7 +3,7 @@
 //! Differentiable conic optimization. This crate is the facade over the
 //! native solver [`lpgd_solver`] (re-exported as [`solver`], with its main
 //! types at the top level) and the differentiation crate [`lpgd_diff`]
-//! (re-exported as [`diff`]), and hosts the benchmark harness ([`bench`])
+//! (re-exported as [`diff`]), and hosts the benchmark harness ([`bench`](mod@bench))
 //! and the gradient report ([`grad`]) behind the `lpgd` command-line tool.
 //!
 //! Problems have the standard form

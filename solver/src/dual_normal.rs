@@ -40,9 +40,9 @@
 //! the unregularized matrix restores the accuracy. `S` inherits the
 //! conditioning of `D⁻¹`, which spreads over many orders of magnitude near
 //! an interior-point solution; a variable with neither a bound nor a
-//! diagonal `P` entry puts `1/ε` into `D̃⁻¹`, so [`KktBackend::Auto`]
-//! (`crate::settings::KktBackend::Auto`) does not choose this backend for
-//! such problems ([`prefer_dual_normal_equations`]).
+//! diagonal `P` entry puts `1/ε` into `D̃⁻¹`, so
+//! [`KktBackend::Auto`](crate::settings::KktBackend::Auto) does not choose
+//! this backend for such problems ([`dual_normal_work`]).
 
 use crate::dense::{self, axpy, axpy4, cols4, dot, dot4, Kernel, SchurKernels};
 use crate::kkt::QuasiDefiniteLdl;

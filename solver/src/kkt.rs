@@ -62,7 +62,7 @@
 //! 25 × 25 against `M` 50 × 50) a whole interior-point solve of the 64
 //! problems on one thread takes 23.2 ms against 32.5 ms. On a 729-variable LP with 249 dense equality rows
 //! and box bounds (the 9 × 9 Sudoku layer) an interior-point iteration
-//! takes 4.1 ms against 58 ms with the supernodal `LDLᵀ`, which adds one
+//! takes 3.8 ms against 58 ms with the supernodal `LDLᵀ`, which adds one
 //! rank-one update per variable to the dense block.
 
 use crate::cones::{CompositeCone, HsLayout};

@@ -79,7 +79,7 @@ impl CompositeCone {
         self.blocks.iter().all(|b| b.inner().is_symmetric())
     }
 
-    /// See [`Cone::unit_initialization`].
+    /// See [`super::Cone::unit_initialization`].
     pub fn unit_initialization(&self, z: &mut [f64], s: &mut [f64]) {
         for (b, r) in self.blocks.iter().zip(&self.ranges) {
             b.inner()
@@ -87,28 +87,28 @@ impl CompositeCone {
         }
     }
 
-    /// See [`Cone::shift_to_cone`].
+    /// See [`super::Cone::shift_to_cone`].
     pub fn shift_to_cone(&self, z: &mut [f64]) {
         for (b, r) in self.blocks.iter().zip(&self.ranges) {
             b.inner().shift_to_cone(&mut z[r.clone()]);
         }
     }
 
-    /// See [`Cone::shift_to_dual_cone`].
+    /// See [`super::Cone::shift_to_dual_cone`].
     pub fn shift_to_dual_cone(&self, z: &mut [f64]) {
         for (b, r) in self.blocks.iter().zip(&self.ranges) {
             b.inner().shift_to_dual_cone(&mut z[r.clone()]);
         }
     }
 
-    /// See [`Cone::set_identity_scaling`].
+    /// See [`super::Cone::set_identity_scaling`].
     pub fn set_identity_scaling(&mut self) {
         for b in &mut self.blocks {
             b.inner_mut().set_identity_scaling();
         }
     }
 
-    /// See [`Cone::update_scaling`]; false if any block fails.
+    /// See [`super::Cone::update_scaling`]; false if any block fails.
     pub fn update_scaling(&mut self, s: &[f64], z: &[f64], mu: f64) -> bool {
         let mut ok = true;
         for (b, r) in self.blocks.iter_mut().zip(&self.ranges) {
@@ -133,7 +133,7 @@ impl CompositeCone {
         }
     }
 
-    /// Mehrotra shift blockwise, see [`Cone::combined_ds_shift`].
+    /// Mehrotra shift blockwise, see [`super::Cone::combined_ds_shift`].
     pub fn combined_ds_shift(
         &mut self,
         shift: &mut [f64],
@@ -193,14 +193,14 @@ impl CompositeCone {
         (az, as_)
     }
 
-    /// See [`Cone::set_dual_scaling`](super::Cone::set_dual_scaling).
+    /// See [`super::Cone::set_dual_scaling`](super::Cone::set_dual_scaling).
     pub fn set_dual_scaling(&mut self, on: bool) {
         for b in &mut self.blocks {
             b.inner_mut().set_dual_scaling(on);
         }
     }
 
-    /// Sum of the blocks' [`Cone::barrier`](super::Cone::barrier) values at `(z + αΔz, s + αΔs)`.
+    /// Sum of the blocks' [`super::Cone::barrier`](super::Cone::barrier) values at `(z + αΔz, s + αΔs)`.
     pub fn barrier(&self, z: &[f64], s: &[f64], dz: &[f64], ds: &[f64], alpha: f64) -> f64 {
         let mut total = 0.0;
         for (b, r) in self.blocks.iter().zip(&self.ranges) {
