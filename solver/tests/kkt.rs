@@ -22,44 +22,57 @@ fn with_backend(kkt_backend: KktBackend) -> Settings {
 }
 
 /// One refined solve with `H` spread over sixteen orders of magnitude (as
-/// near an interior-point solution): both backends reach the refinement
-/// tolerance and agree.
+/// near an interior-point solution; zero on the first `zero_rows`): the
+/// sparse `LDLᵀ` and `backend` (reported as `name`) both reach the
+/// refinement tolerance and agree.
+fn refined_solve_matches_sparse_ldl(
+    prob: &ProblemData,
+    zero_rows: usize,
+    seed: u64,
+    backend: KktBackend,
+    name: &str,
+) {
+    let cc = CompositeCone::new(&prob.cones).unwrap();
+    let (n, m) = (prob.n(), prob.m());
+    let settings = Settings::default();
+    let mut rng = Lcg(seed);
+    let h: Vec<f64> = (0..m)
+        .map(|i| {
+            if i < zero_rows {
+                0.0
+            } else {
+                10f64.powf(16.0 * rng.uniform() - 8.0)
+            }
+        })
+        .collect();
+    let rhs: Vec<f64> = (0..n + m).map(|_| rng.normal()).collect();
+    let mut sols = Vec::new();
+    for b in [KktBackend::SparseLdl, backend] {
+        let mut kkt = KktSystem::with_backend(&prob.p, &prob.a, &cc, b).unwrap();
+        assert_eq!(kkt.backend_name() == name, b == backend);
+        kkt.factor_with_diagonal_h(&h, &settings).unwrap();
+        let mut out = vec![0.0; n + m];
+        assert!(kkt.solve(&mut out, &rhs, &settings));
+        sols.push(out);
+    }
+    let scale = sols[0].iter().fold(1.0f64, |a, v| a.max(v.abs()));
+    for (a, b) in sols[0].iter().zip(&sols[1]) {
+        assert!((a - b).abs() <= 1e-8 * scale, "{name}: {a} vs {b}");
+    }
+}
+
 #[test]
 fn normal_equations_solve_matches_sparse_ldl() {
     for quadratic in [false, true] {
         let cones = [SupportedCone::Zero(2), SupportedCone::Nonnegative(30)];
         let prob = plant(7, 12, &cones, quadratic).prob;
-        let cc = CompositeCone::new(&prob.cones).unwrap();
-        let (n, m) = (prob.n(), prob.m());
-        let settings = Settings::default();
-        let mut rng = Lcg(3);
-        let h: Vec<f64> = (0..m)
-            .map(|i| {
-                if i < 2 {
-                    0.0
-                } else {
-                    10f64.powf(16.0 * rng.uniform() - 8.0)
-                }
-            })
-            .collect();
-        let rhs: Vec<f64> = (0..n + m).map(|_| rng.normal()).collect();
-        let mut sols = Vec::new();
-        for backend in [KktBackend::SparseLdl, KktBackend::NormalEquations] {
-            let mut kkt = KktSystem::with_backend(&prob.p, &prob.a, &cc, backend).unwrap();
-            let normal = kkt.backend_name() == "normal equations";
-            assert_eq!(normal, backend == KktBackend::NormalEquations);
-            kkt.factor_with_diagonal_h(&h, &settings).unwrap();
-            let mut out = vec![0.0; n + m];
-            assert!(kkt.solve(&mut out, &rhs, &settings));
-            sols.push(out);
-        }
-        let scale = sols[0].iter().fold(1.0f64, |a, v| a.max(v.abs()));
-        for (a, b) in sols[0].iter().zip(&sols[1]) {
-            assert!(
-                (a - b).abs() <= 1e-8 * scale,
-                "quadratic {quadratic}: {a} vs {b}"
-            );
-        }
+        refined_solve_matches_sparse_ldl(
+            &prob,
+            2,
+            3,
+            KktBackend::NormalEquations,
+            "normal equations",
+        );
     }
 }
 
@@ -161,44 +174,19 @@ fn bounded_problem(seed: u64, n: usize, eq: usize, ineq: usize, quadratic: bool)
     ProblemData::new(p, c, a, b, cones).unwrap()
 }
 
-/// One refined solve with `H` spread over sixteen orders of magnitude: the
-/// dual normal equations reach the refinement tolerance and agree with the
-/// sparse `LDLᵀ`; `Auto`'s choice between the dense backends.
+/// [`refined_solve_matches_sparse_ldl`] for the dual normal equations;
+/// `Auto`'s choice between the dense backends.
 #[test]
 fn dual_normal_equations_solve_matches_sparse_ldl() {
     for quadratic in [false, true] {
         let prob = bounded_problem(5, 40, 3, 6, quadratic);
-        let cc = CompositeCone::new(&prob.cones).unwrap();
-        let (n, m) = (prob.n(), prob.m());
-        let settings = Settings::default();
-        let mut rng = Lcg(9);
-        let h: Vec<f64> = (0..m)
-            .map(|i| {
-                if i < 3 {
-                    0.0
-                } else {
-                    10f64.powf(16.0 * rng.uniform() - 8.0)
-                }
-            })
-            .collect();
-        let rhs: Vec<f64> = (0..n + m).map(|_| rng.normal()).collect();
-        let mut sols = Vec::new();
-        for backend in [KktBackend::SparseLdl, KktBackend::DualNormalEquations] {
-            let mut kkt = KktSystem::with_backend(&prob.p, &prob.a, &cc, backend).unwrap();
-            let dual = kkt.backend_name() == "dual normal equations";
-            assert_eq!(dual, backend == KktBackend::DualNormalEquations);
-            kkt.factor_with_diagonal_h(&h, &settings).unwrap();
-            let mut out = vec![0.0; n + m];
-            assert!(kkt.solve(&mut out, &rhs, &settings));
-            sols.push(out);
-        }
-        let scale = sols[0].iter().fold(1.0f64, |a, v| a.max(v.abs()));
-        for (a, b) in sols[0].iter().zip(&sols[1]) {
-            assert!(
-                (a - b).abs() <= 1e-8 * scale,
-                "quadratic {quadratic}: {a} vs {b}"
-            );
-        }
+        refined_solve_matches_sparse_ldl(
+            &prob,
+            3,
+            9,
+            KktBackend::DualNormalEquations,
+            "dual normal equations",
+        );
     }
     // Auto: the dual normal equations for many variables and dense rows, and
     // when their Schur complement is the smaller one (25 × 25 against
