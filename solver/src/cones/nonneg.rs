@@ -43,12 +43,19 @@ impl Cone for NonnegativeCone {
         self.w.fill(1.0);
     }
     fn update_scaling(&mut self, s: &[f64], z: &[f64], _mu: f64) -> bool {
-        for i in 0..self.dim {
-            if !(s[i] > 0.0 && z[i] > 0.0) {
-                return false;
-            }
-            self.lambda[i] = (s[i] * z[i]).sqrt();
-            self.w[i] = (s[i] / z[i]).sqrt();
+        // Checked first and without an early exit, so that both loops
+        // vectorize.
+        let (s, z) = (&s[..self.dim], &z[..self.dim]);
+        let interior = s
+            .iter()
+            .zip(z)
+            .fold(true, |ok, (&si, &zi)| ok & (si > 0.0) & (zi > 0.0));
+        if !interior {
+            return false;
+        }
+        for ((l, w), (&si, &zi)) in self.lambda.iter_mut().zip(&mut self.w).zip(s.iter().zip(z)) {
+            *l = (si * zi).sqrt();
+            *w = (si / zi).sqrt();
         }
         true
     }
@@ -61,8 +68,8 @@ impl Cone for NonnegativeCone {
         }
     }
     fn mul_hs(&self, y: &mut [f64], x: &[f64]) {
-        for i in 0..self.dim {
-            y[i] = self.w[i] * self.w[i] * x[i];
+        for ((y, &w), &x) in y[..self.dim].iter_mut().zip(&self.w).zip(x) {
+            *y = w * w * x;
         }
     }
     fn affine_ds(&self, ds: &mut [f64], _s: &[f64]) {
@@ -77,14 +84,16 @@ impl Cone for NonnegativeCone {
         step_s: &mut [f64],
         sigma_mu: f64,
     ) {
-        for i in 0..self.dim {
-            shift[i] = step_s[i] * step_z[i] - sigma_mu;
+        let steps = step_s[..self.dim].iter().zip(&step_z[..self.dim]);
+        for (sh, (&ds, &dz)) in shift[..self.dim].iter_mut().zip(steps) {
+            *sh = ds * dz - sigma_mu;
         }
     }
     fn delta_s_from_delta_z_offset(&self, out: &mut [f64], ds: &[f64], _work: &mut [f64]) {
         // Wᵀ(λ \ ds) = w·ds/λ = ds/z.
-        for i in 0..self.dim {
-            out[i] = self.w[i] * ds[i] / self.lambda[i];
+        let scaling = self.w.iter().zip(&self.lambda);
+        for ((o, &d), (&w, &l)) in out[..self.dim].iter_mut().zip(ds).zip(scaling) {
+            *o = w * d / l;
         }
     }
     /// `−Σ log(sᵢ + αΔsᵢ) + log(zᵢ + αΔzᵢ)`.
