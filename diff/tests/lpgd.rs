@@ -395,6 +395,30 @@ fn admm_lpgd_agrees_and_warm_starts() {
     }
 }
 
+/// The interior-point method warm-starts LPGD's perturbed solves from the
+/// forward solution: at a small τ each takes at most half the forward
+/// solve's iterations, for both envelopes' sides and with augmentation.
+#[test]
+fn ipm_lpgd_perturbed_solves_are_warm_started() {
+    let prob = planted_qp(&mut Rng(741), 10, 3, 12);
+    let loss = random_loss(&mut Rng(841), prob.n(), prob.m());
+    let mut layer = DiffSolver::new(prob, Settings::default()).unwrap();
+    let cold = layer.solve().unwrap().iterations;
+    for rho in [0.0, 1.0] {
+        let out = layer
+            .backward(lpgd(Envelope::Average, 1e-4, rho), &loss)
+            .unwrap();
+        assert_eq!(out.info.solves.len(), 2);
+        for (_, status, it) in &out.info.solves {
+            assert!(status.is_solved());
+            assert!(
+                2 * it <= cold,
+                "ρ = {rho}: warm-started perturbed solve {it} vs cold {cold}"
+            );
+        }
+    }
+}
+
 /// Lagrangian mirror descent coincides with LPGD without constraints
 /// (paper C.2, eq. 70–71), for every envelope and with augmentation.
 #[test]

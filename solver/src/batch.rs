@@ -47,8 +47,8 @@ pub struct BatchItem<'a> {
     pub c: &'a [f64],
     /// Right-hand side `b`, length `m`.
     pub b: &'a [f64],
-    /// Where the operator-splitting method starts (ignored by the
-    /// interior-point method beyond validation).
+    /// Where the solve starts (the interior-point method centres a given
+    /// point first: [`crate::InteriorPointSolver::solve_from_point`]).
     pub start: Start<'a>,
 }
 

@@ -57,20 +57,22 @@ impl Solver {
         }
     }
 
-    /// Solves starting from `start`. The interior-point method always starts
-    /// from its own initial point (warm starts do not help it) and accepts
-    /// any `start` after checking a given point's lengths and values.
+    /// Solves starting from `start`, after checking a given point's lengths
+    /// and values. The interior-point method centres a warm start first
+    /// ([`InteriorPointSolver::solve_from_point`]).
     pub fn solve_from(&mut self, start: Start<'_>) -> Result<Solution, ProblemError> {
         match self {
-            Solver::InteriorPoint(s) => {
-                if let Start::Point { x, y, s: slack } = start {
+            Solver::InteriorPoint(s) => Ok(match start {
+                Start::Cold => s.solve(),
+                Start::Previous => s.solve_from_previous(),
+                Start::Point { x, y, s: slack } => {
                     let (n, m) = (s.problem().n(), s.problem().m());
                     crate::problem::check_update(x, n, "warm-start x")?;
                     crate::problem::check_update(y, m, "warm-start y")?;
                     crate::problem::check_update(slack, m, "warm-start s")?;
+                    s.solve_from_point(x, y, slack)
                 }
-                Ok(s.solve())
-            }
+            }),
             Solver::Admm(s) => s.solve_from(start),
         }
     }

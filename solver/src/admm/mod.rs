@@ -90,13 +90,17 @@ const MAX_SCALE: f64 = 1e6;
 /// A step-size update happens when `√(primal/dual)` leaves `[1/F, F]`.
 const SCALE_UPDATE_FACTOR: f64 = 3.0;
 
-/// Where an operator-splitting solve starts.
+/// Where a solve starts. The operator-splitting method starts exactly
+/// there; the interior-point method moves a given or previous point into
+/// the interior near the central path first
+/// ([`crate::InteriorPointSolver::solve_from_point`]).
 #[derive(Debug, Clone, Copy)]
 pub enum Start<'a> {
     /// `w = (0, 0, 1)` with the configured initial step size.
     Cold,
     /// The last iterate and step size of the previous solve (a cold start if
-    /// there was none). The natural warm start after a data update.
+    /// there was none; interior point: if it did not end solved). The
+    /// natural warm start after a data update.
     Previous,
     /// A given primal-dual point in the user's variables (e.g. a previous
     /// solution), kept with the current step size.

@@ -94,6 +94,15 @@ impl CompositeCone {
         }
     }
 
+    /// See [`super::Cone::warm_centre`]; false (with `s`, `z` partly
+    /// changed) if a block has no warm start.
+    pub fn warm_centre(&self, s: &mut [f64], z: &mut [f64], mu: f64) -> bool {
+        self.blocks.iter().zip(&self.ranges).all(|(b, r)| {
+            b.inner()
+                .warm_centre(&mut s[r.clone()], &mut z[r.clone()], mu)
+        })
+    }
+
     /// See [`super::Cone::shift_to_dual_cone`].
     pub fn shift_to_dual_cone(&self, z: &mut [f64]) {
         for (b, r) in self.blocks.iter().zip(&self.ranges) {

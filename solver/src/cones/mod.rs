@@ -143,6 +143,16 @@ pub trait Cone {
     fn shift_to_dual_cone(&self, z: &mut [f64]) {
         self.shift_to_cone(z);
     }
+    /// Moves a warm-start pair `(s, z)` (e.g. a solution of a nearby
+    /// problem, on or outside the boundary) into the interior with
+    /// `λ_min(s)·λ_min(z) ≳ μ`: each eigenvalue below `√μ` is raised to
+    /// `√μ` along `e` (the nonnegative orthant, a product of rays, does
+    /// better: see [`NonnegativeCone`]). The zero cone sets `s = 0` and
+    /// leaves `z` free. False for cones without such a shift (the
+    /// nonsymmetric ones), whose problems then start cold.
+    fn warm_centre(&self, _s: &mut [f64], _z: &mut [f64], _mu: f64) -> bool {
+        false
+    }
     /// Sets `W = I`.
     fn set_identity_scaling(&mut self);
     /// Computes the scaling at an interior pair `(s, z)`; false if the pair

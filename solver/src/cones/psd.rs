@@ -123,6 +123,19 @@ enum Op {
 }
 
 impl PsdCone {
+    /// `λ_min` of the matrix of `svec` vector `z` (a Gershgorin lower bound
+    /// if the eigensolver fails); `+∞` for the empty cone.
+    fn lower_eigenvalue(&self, z: &[f64]) -> f64 {
+        let n = self.n;
+        if n == 0 {
+            return f64::INFINITY;
+        }
+        let mut w = self.lock();
+        let w = &mut *w;
+        from_svec_into(n, z, &mut w.a);
+        min_eigenvalue(n, &w.a, &mut w.vals, &mut w.mem)
+            .unwrap_or_else(|| gershgorin_lower(n, &w.a))
+    }
     /// The cone of positive semidefinite `n × n` matrices, with identity
     /// scaling and all workspace allocated.
     pub fn new(n: usize) -> Self {
@@ -374,22 +387,24 @@ impl Cone for PsdCone {
     /// `Z ← Z + (1 − λ_min(Z))·I` if `λ_min(Z) < √ε` (as the second-order
     /// cone does with its eigenvalue `z₀ − ‖z₁‖`).
     fn shift_to_cone(&self, z: &mut [f64]) {
-        let n = self.n;
-        if n == 0 {
-            return;
-        }
-        let alpha = {
-            let mut w = self.lock();
-            let w = &mut *w;
-            from_svec_into(n, z, &mut w.a);
-            min_eigenvalue(n, &w.a, &mut w.vals, &mut w.mem)
-                .unwrap_or_else(|| gershgorin_lower(n, &w.a))
-        };
+        let alpha = self.lower_eigenvalue(z);
         if alpha < f64::EPSILON.sqrt() {
-            for k in 0..n {
+            for k in 0..self.n {
                 z[index(k, k)] += 1.0 - alpha;
             }
         }
+    }
+    fn warm_centre(&self, s: &mut [f64], z: &mut [f64], mu: f64) -> bool {
+        let floor = mu.sqrt();
+        for v in [s, z] {
+            let alpha = self.lower_eigenvalue(v);
+            if alpha < floor {
+                for k in 0..self.n {
+                    v[index(k, k)] += floor - alpha;
+                }
+            }
+        }
+        true
     }
     fn set_identity_scaling(&mut self) {
         let n = self.n;

@@ -179,6 +179,28 @@ impl Cone for SecondOrderCone {
             z[0] += 1.0 - alpha;
         }
     }
+    /// The orthant's pairwise rule on the eigenvalues `x₀ ± ‖x₁‖`: each of
+    /// `s`, `z` is raised along `e` until its smaller eigenvalue is
+    /// `μ/λ_max` of the other (`√μ` when both are below `√μ`). A
+    /// complementary pair `s = a(1, u)`, `z = b(1, −u)` shares a Jordan
+    /// frame in which this gives both products `≈ μ`.
+    fn warm_centre(&self, s: &mut [f64], z: &mut [f64], mu: f64) -> bool {
+        let floor = mu.sqrt();
+        let eig = |v: &[f64]| {
+            let r = dot(&v[1..], &v[1..]).sqrt();
+            (v[0] - r, v[0] + r)
+        };
+        let ((smin, smax), (zmin, zmax)) = (eig(s), eig(z));
+        let target_s = mu / zmax.max(floor);
+        let target_z = mu / smax.max(floor);
+        if smin < target_s {
+            s[0] += target_s - smin;
+        }
+        if zmin < target_z {
+            z[0] += target_z - zmin;
+        }
+        true
+    }
     fn set_identity_scaling(&mut self) {
         self.w.fill(0.0);
         self.w[0] = 1.0;

@@ -31,6 +31,10 @@ impl Cone for ZeroCone {
         z.fill(0.0);
     }
     fn shift_to_dual_cone(&self, _z: &mut [f64]) {}
+    fn warm_centre(&self, s: &mut [f64], _z: &mut [f64], _mu: f64) -> bool {
+        s.fill(0.0);
+        true
+    }
     fn set_identity_scaling(&mut self) {}
     fn update_scaling(&mut self, _s: &[f64], _z: &[f64], _mu: f64) -> bool {
         true
