@@ -189,8 +189,8 @@ impl DiffSolver {
         self.solve_from(Start::Cold)
     }
 
-    /// Forward solve from `start` (operator splitting; the interior-point
-    /// method checks and ignores it).
+    /// Forward solve from `start` (see [`lpgd_solver::Solver::solve_from`]:
+    /// the interior-point method centres a given point first).
     pub fn solve_from(&mut self, start: Start<'_>) -> Result<&Solution, DiffError> {
         let sol = self.solver.solve_from(start)?;
         let sol = self.refined(self.solver.problem(), sol)?;
