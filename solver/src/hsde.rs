@@ -290,8 +290,11 @@ impl InteriorPointSolver {
     /// Runs the interior-point method from a primal-dual point `(x, y, s)`
     /// in the user's variables, typically the solution of a nearby problem
     /// (the warm start of LPGD's perturbed solves). The point is moved into
-    /// the interior close to the central path at a `μ` proportional to its
-    /// residuals on the current data ([`Self::warm_initialize`]); with
+    /// the interior close to the central path at
+    /// `μ₀ = r²·(1 + ‖s‖∞)(1 + ‖z‖∞)` (scaled data), `r` its largest
+    /// relative residual (primal, dual, gap) on the current data, each
+    /// complementary pair raised to products `≥ μ₀` keeping its large
+    /// entries ([`crate::cones::Cone::warm_centre`]); with
     /// nonsymmetric cones, or when that fails, the solve starts cold. A warm
     /// run that ends in [`Status::NumericalError`] or
     /// [`Status::InsufficientProgress`] is repeated from the cold start
