@@ -296,10 +296,11 @@ impl InteriorPointSolver {
     /// complementary pair raised to products `≥ μ₀` keeping its large
     /// entries ([`crate::cones::Cone::warm_centre`]); with
     /// nonsymmetric cones, or when that fails, the solve starts cold. A warm
-    /// run that ends in [`Status::NumericalError`] or
-    /// [`Status::InsufficientProgress`] is repeated from the cold start
-    /// within the remaining time; `iterations` counts both runs. Lengths are
-    /// not checked here ([`crate::Solver::solve_from`] does).
+    /// run that ends other than [`Status::Solved`] (and not at a limit) is
+    /// repeated from the cold start within the remaining time, whose result
+    /// is returned (unless only the warm run came close: `AlmostSolved`);
+    /// `iterations` and timings count both runs. Lengths are not checked
+    /// here ([`crate::Solver::solve_from`] does).
     pub fn solve_from_point(&mut self, x: &[f64], y: &[f64], s: &[f64]) -> Solution {
         self.with_cold_retry(Init::Point { x, y, s })
     }
@@ -311,20 +312,40 @@ impl InteriorPointSolver {
         self.with_cold_retry(Init::Previous)
     }
 
+    /// A warm run, confirmed from the cold start unless it ended
+    /// [`Status::Solved`] or at a limit: a warm start near a solution of
+    /// other data can end at reduced accuracy, or at a certificate the cold
+    /// start does not reproduce (seen on QBRANDY with `c` moved by 1e-3:
+    /// a dual infeasibility certificate where the cold start finds the
+    /// optimum). The cold result is returned unless the warm one is
+    /// [`Status::AlmostSolved`] and the cold one is not solved.
     fn with_cold_retry(&mut self, init: Init<'_>) -> Solution {
         let warm = self.run(init, 0.0);
-        if !matches!(
+        let retry = !matches!(
             warm.status,
-            Status::NumericalError | Status::InsufficientProgress
-        ) || !self.symmetric_start()
-        {
+            Status::Solved | Status::MaxIterations | Status::TimeLimit
+        );
+        if !retry || !self.symmetric_start() {
             return warm;
         }
+        let warm_iterate = self.vars.clone();
+        let warm_previous = self.previous_solved;
         let mut cold = self.run(Init::Cold, warm.timings.solve);
-        cold.iterations += warm.iterations;
-        cold.timings.solve += warm.timings.solve;
-        cold.timings.factor += warm.timings.factor;
-        cold
+        let (iterations, solve, factor) = (
+            warm.iterations + cold.iterations,
+            warm.timings.solve + cold.timings.solve,
+            warm.timings.factor + cold.timings.factor,
+        );
+        let keep_warm = warm.status == Status::AlmostSolved && !cold.status.is_solved();
+        if keep_warm {
+            self.vars = warm_iterate;
+            self.previous_solved = warm_previous;
+        }
+        let mut out = if keep_warm { warm } else { cold };
+        out.iterations = iterations;
+        out.timings.solve = solve;
+        out.timings.factor = factor;
+        out
     }
 
     /// Whether the problem takes the symmetric (warm-startable)
