@@ -330,7 +330,7 @@ impl InteriorPointSolver {
         }
         let warm_iterate = self.vars.clone();
         let warm_previous = self.previous_solved;
-        let mut cold = self.run(Init::Cold, warm.timings.solve);
+        let cold = self.run(Init::Cold, warm.timings.solve);
         let (iterations, solve, factor) = (
             warm.iterations + cold.iterations,
             warm.timings.solve + cold.timings.solve,
