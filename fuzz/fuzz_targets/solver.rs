@@ -1,8 +1,8 @@
 //! The solver entry point on arbitrary small problem data built from bytes
 //! (`problem.rs`). Inputs that fail validation are skipped after checking that the error is
 //! a typed one; valid problems are solved with small limits by both methods
-//! (interior point and ADMM), then re-solved after a data update (cold and
-//! warm-started), and solved as a batch of three problems with their own
+//! (interior point and ADMM), then re-solved after a data update (cold,
+//! from the previous iterate and from the first solution), and solved as a batch of three problems with their own
 //! `c` and `b` (the lockstep path of the ADMM batch). Nothing may panic, a
 //! returned certificate must be finite, and a batch returns one result per
 //! problem.
@@ -49,6 +49,13 @@ fn run(prob: ProblemData, method: Method, polish: bool, c: &[f64]) {
     if solver.update_c(&c2).is_ok() {
         let _ = solver.solve();
         let _ = solver.solve_from(Start::Previous);
+        // Warm-started from the first solution (a typed error when it has
+        // non-finite entries, e.g. after an infeasibility certificate).
+        let _ = solver.solve_from(Start::Point {
+            x: &sol.x,
+            y: &sol.y,
+            s: &sol.s,
+        });
     }
     // A batch: the original data, a shifted cost, and a scaled right-hand
     // side (which may be infeasible or non-finite: a per-problem result).
