@@ -105,6 +105,13 @@ enum Init<'a> {
     Previous,
 }
 
+/// Largest relative residual of a point that is warm-started: beyond it
+/// the cold start is as good. Measured: the Sudoku layer's LPGD perturbed
+/// QPs at `τ = 1e4` have `r ≈ 1` and took 10 iterations warm against 9
+/// cold; the gradient benchmark's LPs at `τ = 1` (`r` from 0.34 to 0.92)
+/// took 0.98 of the cold iterations, at `τ = 0.1` (`r ≈ 0.07`) 0.77.
+const WARM_MAX_RESIDUAL: f64 = 0.5;
+
 /// Smallest relative residual a warm start is centred at
 /// ([`InteriorPointSolver::warm_initialize`]): a point that solves the data
 /// already still starts a little inside, where Newton steps are well
@@ -700,8 +707,9 @@ impl InteriorPointSolver {
     /// (Skajaa, Andersen & Ye, "Warmstarting the homogeneous and self-dual
     /// interior point method for linear and conic quadratic problems",
     /// 2013, blend the point with the cold start instead; this keeps its
-    /// large entries.) False if the point is not finite or a cone has no
-    /// warm start.
+    /// large entries.) False if the point is not finite, `r` exceeds
+    /// [`WARM_MAX_RESIDUAL`] (no better than the cold start) or a cone has
+    /// no warm start.
     fn warm_initialize(&mut self) -> bool {
         self.vars.kappa = 0.0;
         if !all_finite(&self.vars) {
@@ -714,7 +722,7 @@ impl InteriorPointSolver {
         let pobj = r.cx + r.xpx;
         let gap = (pobj + r.bz).abs() / (1.0 + pobj.abs() + r.bz.abs());
         let rel = primal.max(dual).max(gap);
-        if !rel.is_finite() {
+        if rel.is_nan() || rel > WARM_MAX_RESIDUAL {
             return false;
         }
         let scale = (1.0 + inf_norm(&self.vars.s)) * (1.0 + inf_norm(&self.vars.z));

@@ -135,6 +135,29 @@ fn nonsymmetric_cones_start_cold() {
     assert_eq!(warm.x, cold.x);
 }
 
+/// A point with a relative residual above one half on the new data is no
+/// better than the cold start, which is then taken: the result is the cold
+/// start's, bit for bit.
+#[test]
+fn distant_points_start_cold() {
+    let cones = [SupportedCone::Zero(2), SupportedCone::Nonnegative(9)];
+    let planted = plant(8, 6, &cones, true);
+    let mut solver = Solver::new(planted.prob.clone(), Settings::default()).unwrap();
+    let cold = solver.solve();
+    assert_eq!(cold.status, Status::Solved);
+    let far = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| 100.0 * x + 10.0).collect() };
+    let (x, y, s) = (far(&cold.x), far(&cold.y), far(&cold.s));
+    let warm = solver
+        .solve_from(Start::Point {
+            x: &x,
+            y: &y,
+            s: &s,
+        })
+        .unwrap();
+    assert_eq!(warm.iterations, cold.iterations);
+    assert_eq!(warm.x, cold.x);
+}
+
 /// A warm start from a feasible neighbour's solution still certifies an
 /// infeasible problem.
 #[test]
