@@ -158,6 +158,8 @@ pub struct InteriorPointSolver {
     setup_time: f64,
     /// Whether the last solve ended solved (its iterate can warm-start).
     previous_solved: bool,
+    /// Whether the last run started from a warm point (not the cold start).
+    started_warm: bool,
     /// Norms of the original data used by the relative residuals.
     norm_c: f64,
     norm_b: f64,
@@ -225,6 +227,7 @@ impl InteriorPointSolver {
             work_s: vec![0.0; m],
             setup_time: t0.elapsed().as_secs_f64(),
             previous_solved: false,
+            started_warm: false,
             norm_c,
             norm_b,
             data,
@@ -320,7 +323,9 @@ impl InteriorPointSolver {
     }
 
     /// A warm run, confirmed from the cold start unless it ended
-    /// [`Status::Solved`] or at a limit: a warm start near a solution of
+    /// [`Status::Solved`] or at a limit (a run that took the cold start
+    /// anyway, for `r > WARM_MAX_RESIDUAL` or nonsymmetric cones, is not
+    /// repeated): a warm start near a solution of
     /// other data can end at reduced accuracy, or at a certificate the cold
     /// start does not reproduce (seen on QBRANDY with `c` moved by 1e-3:
     /// a dual infeasibility certificate where the cold start finds the
@@ -332,7 +337,7 @@ impl InteriorPointSolver {
             warm.status,
             Status::Solved | Status::MaxIterations | Status::TimeLimit
         );
-        if !retry || !self.symmetric_start() {
+        if !retry || !self.started_warm {
             return warm;
         }
         let warm_iterate = self.vars.clone();
@@ -355,16 +360,11 @@ impl InteriorPointSolver {
         out
     }
 
-    /// Whether the problem takes the symmetric (warm-startable)
-    /// initialization.
-    fn symmetric_start(&self) -> bool {
-        self.cones.is_symmetric()
-    }
-
     /// The method itself, from `init`; `elapsed` seconds of an earlier
     /// attempt count against the time limit.
     fn run(&mut self, init: Init<'_>, elapsed: f64) -> Solution {
         let t0 = Instant::now();
+        self.started_warm = false;
         let mut factor_time = 0.0;
         let mut status = Status::Unsolved;
         let mut iter: u32 = 0;
@@ -409,6 +409,7 @@ impl InteriorPointSolver {
                     }
                     Init::Previous => self.load_previous() && self.warm_initialize(),
                 };
+                self.started_warm = warm;
                 warm || self.initialize()
             } else {
                 self.unit_initialize();

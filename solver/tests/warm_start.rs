@@ -191,6 +191,10 @@ fn warm_start_certifies_infeasibility() {
         })
         .unwrap();
     assert_eq!(warm.status, Status::PrimalInfeasible);
+    // The point is far from the new data (relative residual 1): the run
+    // starts cold and is not repeated.
+    let cold = solver.solve();
+    assert_eq!(warm.iterations, cold.iterations);
 }
 
 /// The batch API warm-starts interior-point solves too, with the results of
