@@ -12,7 +12,8 @@
 //! warm-started from their instance's solution; with `ρ > 0` the
 //! augmented matrix `P + ρI` is factored once for all perturbed problems.
 //! The perturbed solves start from the prototype's step size, the
-//! instance-by-instance path from the one its forward solve ended with, so
+//! instance-by-instance path from the one its forward solve ended with
+//! (both from [`DiffBatch::set_perturbed_scale`] when it is set), so
 //! the two agree to the solver's tolerance, bitwise where the forward solves
 //! kept their initial step size (tested). Results come back in input order, each
 //! instance with its own result: an infeasible instance, a failed perturbed
@@ -92,6 +93,12 @@ impl DiffBatch {
     /// [`DiffSolver::set_refinement`]).
     pub fn set_refinement(&mut self, steps: usize) {
         self.proto.set_refinement(steps);
+    }
+
+    /// With the operator-splitting method, the step-size scale of LPGD's
+    /// perturbed solves (see [`DiffSolver::set_perturbed_scale`]).
+    pub fn set_perturbed_scale(&mut self, scale: Option<f64>) -> Result<(), DiffError> {
+        self.proto.set_perturbed_scale(scale)
     }
 
     /// The prototype problem.
@@ -290,11 +297,16 @@ impl DiffBatch {
         }
         let t1 = Instant::now();
         let aug;
-        let pbs = if s.rho > 0.0 {
+        let pbs = if s.rho > 0.0 || self.proto.perturbed_scale().is_some() {
             let mut solver = self.proto.solver().clone();
-            let prepared = solver
-                .update_p_values(&self.proto.augmented_p_values(s.rho))
+            let augmented = if s.rho > 0.0 {
+                solver.update_p_values(&self.proto.augmented_p_values(s.rho))
+            } else {
+                Ok(())
+            };
+            let prepared = augmented
                 .map_err(DiffError::from)
+                .and_then(|()| self.proto.apply_perturbed_scale(&mut solver))
                 .and_then(|()| solver.prepare().map_err(DiffError::from));
             if let Err(e) = prepared {
                 let msg = e.to_string();

@@ -20,7 +20,7 @@
 //! one factor can serve many problems in parallel.
 
 use crate::csc::CscMatrix;
-use crate::dual_normal::{dual_normal_work, DualNormalEquations, Scratch};
+use crate::dual_normal::{dual_normal_work, DualNormalEquations, PanelScratch, Scratch};
 use crate::error::SolverError;
 use crate::kkt::QuasiDefiniteLdl;
 use crate::ldl::LdlSymbolic;
@@ -240,10 +240,11 @@ impl KktFactor {
 
     /// Whether a solve with `k` right-hand sides computes every column
     /// with exactly the arithmetic of a single-column solve (faer's
-    /// simplicial factorization; the supernodal one blocks the columns).
+    /// simplicial factorization and the dual normal equations; the
+    /// supernodal one blocks the columns).
     pub fn columnwise_multi_solve(&self) -> bool {
-        self.dense.is_none()
-            && matches!(
+        self.dense.is_some()
+            || matches!(
                 self.pattern.symbolic.raw(),
                 SymbolicCholeskyRaw::Simplicial(_)
             )
@@ -349,16 +350,20 @@ impl KktFactor {
 pub const PANEL: usize = 8;
 
 /// Right-hand sides of a multi-column solve with [`KktFactor::solve_columns`],
-/// kept in the factorization's (fill-reducing) row order and in panels of
+/// kept in the factorization's row order (fill-reducing for the sparse
+/// `LDLᵀ`, the original one for the dual normal equations) and in panels of
 /// [`PANEL`] interleaved columns: entry `i` of column `c` is lane `c mod PANEL`
 /// of row `(c / PANEL)·dim + i`. The updates of a panel by one entry of `L`
-/// are then contiguous and vectorize, and a panel of the benchmark's systems
-/// (175 rows) stays in the L1 cache.
+/// (or of `A`) are then contiguous and vectorize, and a panel of the
+/// benchmark's systems (175 rows) stays in the L1 cache.
 #[derive(Debug, Clone)]
 pub struct ColumnBlock {
     dim: usize,
     cols: usize,
     x: Vec<[f64; PANEL]>,
+    /// Scratch of the dual normal equations' panel and single-column solves.
+    dense: PanelScratch<PANEL>,
+    single: Option<Scratch>,
 }
 
 impl ColumnBlock {
@@ -368,6 +373,8 @@ impl ColumnBlock {
             dim,
             cols,
             x: vec![[0.0; PANEL]; cols.div_ceil(PANEL) * dim],
+            dense: PanelScratch::default(),
+            single: None,
         }
     }
 
@@ -385,7 +392,7 @@ impl KktFactor {
         assert!(block.dim == dim && rhs.len() == dim);
         let (p, c) = (col / PANEL, col % PANEL);
         let panel = &mut block.x[p * dim..(p + 1) * dim];
-        match self.pattern.symbolic.perm() {
+        match self.row_order() {
             Some(perm) => {
                 for (row, &src) in panel.iter_mut().zip(perm.arrays().0) {
                     row[c] = rhs[src];
@@ -406,7 +413,7 @@ impl KktFactor {
         assert!(block.dim == dim && out.len() == dim);
         let (p, c) = (col / PANEL, col % PANEL);
         let panel = &block.x[p * dim..(p + 1) * dim];
-        match self.pattern.symbolic.perm() {
+        match self.row_order() {
             Some(perm) => {
                 for (v, &src) in out.iter_mut().zip(perm.arrays().1) {
                     *v = panel[src][c];
@@ -420,21 +427,64 @@ impl KktFactor {
         }
     }
 
+    /// `ax = A x` and `aty = Aᵀy` from the dense copy of `A` that the dual
+    /// normal equations keep (the `A` of this factorization); false, doing
+    /// nothing, for the sparse `LDLᵀ`.
+    pub fn a_products(&self, ax: &mut [f64], aty: &mut [f64], x: &[f64], y: &[f64]) -> bool {
+        match &self.dense {
+            Some(dn) => {
+                dn.a_products(ax, aty, x, y);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The permutation of the rows of a [`ColumnBlock`]: the fill-reducing
+    /// ordering of the sparse factor; none for the dual normal equations.
+    fn row_order(&self) -> Option<faer::perm::PermRef<'_, usize>> {
+        if self.dense.is_some() {
+            None
+        } else {
+            self.pattern.symbolic.perm()
+        }
+    }
+
     /// Solves `K v = b` in place for columns `0..k` of `block` (set by
     /// [`KktFactor::set_column`]; the other lanes of the last panel are
-    /// zeroed). Each column gets exactly the arithmetic of faer's simplicial
-    /// solve of that column alone: `x_i −= l_ij·x_j` down the columns of the
-    /// unit `L`, then `x_j ← x_j·(1/d_j) − Σ l_ij·x_i` (summed from the last
-    /// entry up) back up. Returns false, doing nothing, for a supernodal
-    /// factorization.
+    /// zeroed). Each column gets exactly the arithmetic of a solve of that
+    /// column alone, so the results do not depend on which columns share a
+    /// block:
+    /// - faer's simplicial factor: `x_i −= l_ij·x_j` down the columns of the
+    ///   unit `L`, then `x_j ← x_j·(1/d_j) − Σ l_ij·x_i` (summed from the
+    ///   last entry up) back up;
+    /// - the dual normal equations: [`DualNormalEquations::solve_panel`],
+    ///   each entry of the dense rows of `A` loaded once per panel.
+    ///
+    /// Returns false, doing nothing, for a supernodal factorization.
     pub fn solve_columns(&self, block: &mut ColumnBlock, k: usize) -> bool {
+        let dim = self.pattern.dim();
+        if let Some(dn) = &self.dense {
+            assert!(block.dim == dim && k <= block.capacity());
+            if dim == 0 {
+                return true;
+            }
+            let ColumnBlock {
+                x, dense, single, ..
+            } = block;
+            let x = &mut x[..k.div_ceil(PANEL) * dim];
+            for row in &mut x[(k / PANEL) * dim..] {
+                row[k % PANEL..].fill(0.0);
+            }
+            let single = single.get_or_insert_with(|| dn.scratch());
+            for panel in x.chunks_exact_mut(dim) {
+                dn.solve_panel(panel, dense, single);
+            }
+            return true;
+        }
         let SymbolicCholeskyRaw::Simplicial(sym) = self.pattern.symbolic.raw() else {
             return false;
         };
-        if self.dense.is_some() {
-            return false;
-        }
-        let dim = self.pattern.dim();
         assert!(block.dim == dim && k <= block.capacity());
         if dim == 0 {
             return true;
@@ -589,38 +639,86 @@ mod tests {
         (p, a)
     }
 
+    /// An LP layer's system: `P` diagonal, `r` dense rows of `A`, then the
+    /// bounds `0 ≤ x ≤ 1` of each of the `n` variables.
+    fn layer_system(n: usize, r: usize) -> (CscMatrix, CscMatrix) {
+        let idx: Vec<usize> = (0..n).collect();
+        let p = CscMatrix::from_triplets(n, n, &idx, &idx, &vec![0.5; n]).unwrap();
+        let (mut ar, mut ac, mut av) = (Vec::new(), Vec::new(), Vec::new());
+        for j in 0..n {
+            for i in 0..r {
+                ar.push(i);
+                ac.push(j);
+                av.push((((i * 7 + j * 13) % 17) as f64 - 8.0) / 8.0);
+            }
+            ar.extend([r + j, r + n + j]);
+            ac.extend([j, j]);
+            av.extend([1.0, -1.0]);
+        }
+        let a = CscMatrix::from_triplets(r + 2 * n, n, &ar, &ac, &av).unwrap();
+        (p, a)
+    }
+
+    /// Solves `k` columns (the one at `huge` scaled to 1e200) as a block
+    /// and one by one, asserting bitwise equal results.
+    fn assert_block_solve_is_columnwise(f: &KktFactor, k: usize, huge: Option<usize>) {
+        let pattern = f.pattern();
+        let dim = pattern.dim();
+        let cols: Vec<Vec<f64>> = (0..k)
+            .map(|c| {
+                let s = if huge == Some(c) { 1e200 } else { 1.0 };
+                (0..dim)
+                    .map(|i| s * (((i * 31 + c * 17) % 13) as f64 - 6.0))
+                    .collect()
+            })
+            .collect();
+        let mut block = ColumnBlock::new(dim, k + 2);
+        for (c, col) in cols.iter().enumerate() {
+            f.set_column(&mut block, c, col);
+        }
+        assert!(f.columnwise_multi_solve());
+        assert!(f.solve_columns(&mut block, k));
+        let mut ws = SolveWorkspace::new(pattern, 1);
+        let mut out = vec![0.0; dim];
+        for (c, col) in cols.iter().enumerate() {
+            let mut single = col.clone();
+            f.solve_in_place(&mut single, 1, &mut ws);
+            f.get_column(&block, c, &mut out);
+            for i in 0..dim {
+                assert_eq!(out[i].to_bits(), single[i].to_bits(), "k = {k}, column {c}");
+            }
+        }
+    }
+
     #[test]
     fn column_block_solve_is_bitwise_the_single_column_solve() {
         let (p, a) = system();
         let pattern = Arc::new(KktPattern::new(&p, &a).unwrap());
+        // Small enough for faer's simplicial factorization.
+        assert!(!pattern.is_dual_normal());
         let rho: Vec<f64> = (0..a.m).map(|i| 0.1 * (1.0 + i as f64)).collect();
-        let f = KktFactor::new(pattern.clone(), &p, &a, 1e-6, &rho).unwrap();
-        let dim = pattern.dim();
+        let f = KktFactor::new(pattern, &p, &a, 1e-6, &rho).unwrap();
         for k in [1, 3, 4, 7, 8, 9, 16, 21] {
-            let cols: Vec<Vec<f64>> = (0..k)
-                .map(|c| {
-                    (0..dim)
-                        .map(|i| ((i * 31 + c * 17) % 13) as f64 - 6.0)
-                        .collect()
-                })
-                .collect();
-            let mut block = ColumnBlock::new(dim, k + 2);
-            for (c, col) in cols.iter().enumerate() {
-                f.set_column(&mut block, c, col);
-            }
-            // Small enough for faer's simplicial factorization.
-            assert!(f.columnwise_multi_solve());
-            assert!(f.solve_columns(&mut block, k));
-            let mut ws = SolveWorkspace::new(&pattern, 1);
-            let mut out = vec![0.0; dim];
-            for (c, col) in cols.iter().enumerate() {
-                let mut single = col.clone();
-                f.solve_in_place(&mut single, 1, &mut ws);
-                f.get_column(&block, c, &mut out);
-                for i in 0..dim {
-                    assert_eq!(out[i].to_bits(), single[i].to_bits(), "k = {k}");
-                }
-            }
+            assert_block_solve_is_columnwise(&f, k, None);
         }
+    }
+
+    #[test]
+    fn dual_normal_block_solve_is_bitwise_the_single_column_solve() {
+        // 301 variables: several row blocks of the panel solve and a tail
+        // after the last multiple of four; 7 dense rows: one group of four
+        // and three single rows.
+        let (p, a) = layer_system(301, 7);
+        let pattern =
+            Arc::new(KktPattern::with_backend(&p, &a, KktBackend::DualNormalEquations).unwrap());
+        assert!(pattern.is_dual_normal());
+        let rho: Vec<f64> = (0..a.m).map(|i| 0.1 * (1.0 + (i % 5) as f64)).collect();
+        let f = KktFactor::new(pattern, &p, &a, 1e-6, &rho).unwrap();
+        for k in [1, 3, 8, 9, 21] {
+            assert_block_solve_is_columnwise(&f, k, None);
+        }
+        // A column near overflow is scaled by a power of two when solved
+        // alone; its panel is then solved column by column.
+        assert_block_solve_is_columnwise(&f, 11, Some(9));
     }
 }

@@ -502,8 +502,51 @@ impl AdmmSolver {
         self.aa.set_metric(&self.metric);
     }
 
+    /// Sets the step size for the following solves that do not start cold:
+    /// `ρ = scale·rho_pattern` (clamped to `[1e-6, 1e6]`), refactoring now
+    /// and keeping the last iterate `(u, v)` for [`Start::Previous`]. A
+    /// [`Start::Point`] is taken with the current step size, so this is how
+    /// a warm start gets a step size other than the one the last solve ended
+    /// with; a cold start still begins at `settings.admm.scale`. The
+    /// adaptive rule ([`crate::AdmmSettings::adaptive_scale`]) moves it by
+    /// at most a factor of the square root of the residual ratio per
+    /// hundred iterations, so a warm start on a problem whose data moved far
+    /// (e.g. LPGD's perturbed problems with a large `τ` and `ρ`) can need
+    /// many iterations without a better one. A positive finite `scale` is
+    /// required.
+    ///
+    /// ```
+    /// use lpgd_solver::{AdmmSolver, CscMatrix, Method, ProblemData, Settings, Start, SupportedCone};
+    /// // minimize x subject to x ≥ 1, warm-started at step size 10.
+    /// let a = CscMatrix::from_triplets(1, 1, &[0], &[0], &[-1.0]).unwrap();
+    /// let data = ProblemData::new(None, vec![1.0], a, vec![-1.0],
+    ///     vec![SupportedCone::Nonnegative(1)]).unwrap();
+    /// let mut admm = AdmmSolver::new(data, Settings { method: Method::Admm, ..Settings::default() }).unwrap();
+    /// admm.set_scale(10.0).unwrap();
+    /// assert_eq!(admm.scale(), 10.0);
+    /// let sol = admm.solve_from(Start::Point { x: &[1.0], y: &[1.0], s: &[0.0] }).unwrap();
+    /// assert!((sol.x[0] - 1.0).abs() < 1e-4);
+    /// assert!(admm.set_scale(f64::NAN).is_err());
+    /// ```
+    pub fn set_scale(&mut self, scale: f64) -> Result<(), SolverError> {
+        if !(scale > 0.0 && scale.is_finite()) {
+            return Err(SolverError::Settings {
+                name: "scale",
+                reason: format!("must be positive and finite, got {scale}"),
+            });
+        }
+        let scale = scale.clamp(MIN_SCALE, MAX_SCALE);
+        if scale == self.scale && !self.needs_refactor {
+            return Ok(());
+        }
+        self.rescale(scale)?;
+        self.remap_w();
+        self.aa.reset();
+        Ok(())
+    }
+
     /// Sets `ρ = scale·rho_pattern` and refactors.
-    fn set_scale(&mut self, scale: f64) -> Result<(), SolverError> {
+    fn rescale(&mut self, scale: f64) -> Result<(), SolverError> {
         self.scale = scale;
         for ((r, ri), f) in self
             .rho
@@ -524,7 +567,7 @@ impl AdmmSolver {
         let previous = matches!(start, Start::Previous) && self.has_previous;
         let cold = matches!(start, Start::Cold | Start::Previous) && !previous;
         if cold && self.scale != self.settings.admm.scale {
-            self.set_scale(self.settings.admm.scale)?;
+            self.rescale(self.settings.admm.scale)?;
         } else if self.needs_refactor {
             self.refactor()?;
         } else if self.needs_q {
@@ -668,8 +711,10 @@ impl AdmmSolver {
         let w = &mut self.work;
         let mats = &*self.mats;
         mats.p.symv_upper(&mut w.px, ux, 1.0, 0.0);
-        mats.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
-        mats.a.gemv(&mut w.ax, ux, 1.0, 0.0);
+        if !self.factor.a_products(&mut w.ax, &mut w.aty, ux, uy) {
+            mats.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
+            mats.a.gemv(&mut w.ax, ux, 1.0, 0.0);
+        }
         for j in 0..n {
             w.rx[j] = w.px[j] + w.aty[j] + self.c[j] * tau;
         }
@@ -901,7 +946,7 @@ impl AdmmSolver {
         st.sum_log_ratio = 0.0;
         st.n_log_ratio = 0;
         let tf = Instant::now();
-        let ok = self.set_scale(new_scale).is_ok();
+        let ok = self.rescale(new_scale).is_ok();
         st.factor_time += tf.elapsed().as_secs_f64();
         if !ok {
             st.status = Status::NumericalError;
