@@ -11,7 +11,7 @@ use crate::refine::refine;
 use lpgd_solver::cones::CompositeCone;
 use lpgd_solver::kkt::KktSystem;
 use lpgd_solver::{CscMatrix, ProblemData, Settings, Solution, Solver, SolverError, Start, Status};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// How a derivative is computed.
@@ -106,8 +106,10 @@ pub struct DiffSolver {
     solution: Option<Solution>,
     /// A KKT system of the problem's pattern for implicit differentiation
     /// when the forward method has none (operator splitting), built on
-    /// first use (`None` if it cannot be built).
-    kkt: OnceLock<Option<KktSystem>>,
+    /// first use (`None` if it cannot be built) and shared by clones: the
+    /// derivative system factors a copy with the current values
+    /// ([`implicit`]), so only its pattern and analysis are used.
+    kkt: Arc<OnceLock<Option<KktSystem>>>,
     /// Newton refinement steps after every solve (0: none).
     refine_steps: usize,
     /// Operator splitting: the step-size scale of LPGD's perturbed solves
@@ -131,7 +133,7 @@ impl DiffSolver {
             p_work: vals,
             solver,
             solution: None,
-            kkt: OnceLock::new(),
+            kkt: Arc::new(OnceLock::new()),
             refine_steps: 0,
             perturbed_scale: None,
         })
@@ -391,7 +393,7 @@ impl DiffSolver {
     }
 
     /// The layer's own KKT system (operator splitting), analysed on first
-    /// use; clones made afterwards share the analysis.
+    /// use by this layer or any of its clones, which share it.
     pub(crate) fn own_kkt(&self) -> Option<&KktSystem> {
         self.kkt
             .get_or_init(|| {

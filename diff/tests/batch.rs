@@ -151,6 +151,76 @@ fn augmented_batch_matches_single_layers() {
     }
 }
 
+/// With ADMM, `set_perturbed_scale` sets the step size the perturbed
+/// solves start from: the gradients stay those of the default start (to
+/// the solver's tolerance), in the batch and instance by instance, while
+/// the perturbed solves take other iteration counts.
+#[test]
+fn perturbed_scale_changes_the_start_not_the_gradient() {
+    let (base, data) = family(6);
+    let mut settings = Settings {
+        method: Method::Admm,
+        ..Settings::default()
+    };
+    settings.admm.eps_abs = 1e-10;
+    settings.admm.eps_rel = 1e-10;
+    settings.admm.eps_feas = 1e-10;
+    let loss = LossGrad::on_x(vec![1.0; base.n()]);
+    let items: Vec<BatchInstance> = data
+        .iter()
+        .map(|(c, b)| BatchInstance {
+            c,
+            b,
+            loss: Some(&loss),
+        })
+        .collect();
+    let mode = Mode::Lpgd(LpgdSettings {
+        tau: 0.1,
+        rho: 0.5,
+        envelope: Envelope::Average,
+        ..Default::default()
+    });
+    let iterations = |out: &[Result<lpgd_diff::batch::InstanceResult, DiffError>]| -> u32 {
+        out.iter()
+            .map(|r| {
+                let info = &r.as_ref().unwrap().backward.as_ref().unwrap().info;
+                info.solves.iter().map(|s| s.2).sum::<u32>()
+            })
+            .sum()
+    };
+    let default = DiffBatch::new(base.clone(), settings.clone()).unwrap();
+    let reference = default.forward_backward(&items, mode);
+    let mut counts = vec![iterations(&reference)];
+    for scale in [1e-3, 30.0] {
+        let mut batch = DiffBatch::new(base.clone(), settings.clone()).unwrap();
+        batch.set_perturbed_scale(Some(scale)).unwrap();
+        let out = batch.forward_backward(&items, mode);
+        counts.push(iterations(&out));
+        for (i, (r, q)) in out.iter().zip(&reference).enumerate() {
+            let g = &r.as_ref().unwrap().backward.as_ref().unwrap().grad;
+            let h = &q.as_ref().unwrap().backward.as_ref().unwrap().grad;
+            let err = g.rel_error(h, 1e-12);
+            assert!(err < 1e-5, "scale {scale}, instance {i}: {err:e}");
+            let mut layer = DiffSolver::new(base.clone(), settings.clone()).unwrap();
+            layer.set_perturbed_scale(Some(scale)).unwrap();
+            layer.update_c(&data[i].0).unwrap();
+            layer.update_b(&data[i].1).unwrap();
+            layer.solve().unwrap();
+            let f = layer.backward(mode, &loss).unwrap().grad;
+            let err = f.rel_error(g, 1e-12);
+            assert!(err < 1e-5, "scale {scale}, instance {i}: {err:e}");
+        }
+    }
+    assert!(
+        counts[1] != counts[0] && counts[2] != counts[0],
+        "perturbed iterations {counts:?}"
+    );
+    let mut batch = DiffBatch::new(base, settings).unwrap();
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(batch.set_perturbed_scale(Some(bad)).is_err());
+    }
+}
+
 #[test]
 fn failures_are_per_instance() {
     use lpgd_solver::{CscMatrix, ProblemData, SupportedCone};

@@ -345,6 +345,21 @@ impl CscMatrix {
         }
     }
 
+    /// Infinity norms of the columns and of the rows in one pass:
+    /// `col[j] ← max(col[j], ‖M₋ⱼ‖∞)`, `row[i] ← max(row[i], ‖Mᵢ₋‖∞)`.
+    pub fn norms_inf(&self, col: &mut [f64], row: &mut [f64]) {
+        for (j, cj) in col.iter_mut().enumerate().take(self.n) {
+            let range = self.colptr[j]..self.colptr[j + 1];
+            let mut acc = *cj;
+            for (&i, v) in self.rowval[range.clone()].iter().zip(&self.nzval[range]) {
+                let v = v.abs();
+                acc = acc.max(v);
+                row[i] = row[i].max(v);
+            }
+            *cj = acc;
+        }
+    }
+
     /// Infinity norm of each row.
     pub fn row_norms_inf(&self, out: &mut [f64]) {
         for (k, &i) in self.rowval.iter().enumerate() {
@@ -354,9 +369,13 @@ impl CscMatrix {
 
     /// `M ← diag(l)·M·diag(r)`.
     pub fn scale_lr(&mut self, l: &[f64], r: &[f64]) {
-        for j in 0..self.n {
-            for k in self.colptr[j]..self.colptr[j + 1] {
-                self.nzval[k] *= l[self.rowval[k]] * r[j];
+        for (j, &rj) in r.iter().enumerate().take(self.n) {
+            let range = self.colptr[j]..self.colptr[j + 1];
+            for (&i, v) in self.rowval[range.clone()]
+                .iter()
+                .zip(&mut self.nzval[range])
+            {
+                *v *= l[i] * rj;
             }
         }
     }

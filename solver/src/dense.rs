@@ -234,6 +234,126 @@ pub fn solve_lower_transpose_in_place(l: &[f64], n: usize, inv_diag: &[f64], x: 
     }
 }
 
+/// `[c₀ᵀx, …]` on each lane of `x` (rows of `L` interleaved columns), with
+/// the arithmetic of [`dot`] on every lane.
+#[inline(always)]
+fn dot_lanes<const L: usize>(col: &[f64], x: &[[f64; L]]) -> [f64; L] {
+    let len = x.len().min(col.len());
+    let head = len - len % 4;
+    let mut acc = [[0.0f64; L]; 4];
+    for (u, v) in col[..head].chunks_exact(4).zip(x[..head].chunks_exact(4)) {
+        for l in 0..4 {
+            for c in 0..L {
+                acc[l][c] += u[l] * v[l][c];
+            }
+        }
+    }
+    let mut s = [0.0; L];
+    for c in 0..L {
+        s[c] = (acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]);
+    }
+    for (u, v) in col[head..len].iter().zip(&x[head..len]) {
+        for c in 0..L {
+            s[c] += u * v[c];
+        }
+    }
+    s
+}
+
+/// [`solve_lower_in_place`] on each lane of `x` (rows of `L` interleaved
+/// right-hand sides), with its arithmetic on every lane.
+#[inline(always)]
+pub fn solve_lower_lanes<const L: usize>(
+    l: &[f64],
+    n: usize,
+    inv_diag: &[f64],
+    x: &mut [[f64; L]],
+) {
+    let mut j0 = 0;
+    while j0 < n {
+        let w = (n - j0).min(W);
+        for q in 0..w {
+            let j = j0 + q;
+            for c in 0..L {
+                x[j][c] *= inv_diag[j];
+            }
+            let xj = x[j];
+            for p in q + 1..w {
+                let lv = l[j * n + j0 + p];
+                for c in 0..L {
+                    x[j0 + p][c] -= lv * xj[c];
+                }
+            }
+        }
+        let (head, tail) = x[..n].split_at_mut(j0 + w);
+        let mut a = [[0.0; L]; W];
+        for (q, a) in a.iter_mut().enumerate().take(w) {
+            for c in 0..L {
+                a[c] = -head[j0 + q][c];
+            }
+        }
+        if w == W {
+            let [c0, c1, c2, c3] = cols4(l, n, j0, j0 + W);
+            for ((((y, &u0), &u1), &u2), &u3) in tail.iter_mut().zip(c0).zip(c1).zip(c2).zip(c3) {
+                for c in 0..L {
+                    y[c] += (a[0][c] * u0 + a[1][c] * u1) + (a[2][c] * u2 + a[3][c] * u3);
+                }
+            }
+        } else {
+            for (q, a) in a.iter().enumerate().take(w) {
+                for (y, &u) in tail.iter_mut().zip(col(l, n, j0 + q, j0 + w)) {
+                    for c in 0..L {
+                        y[c] += a[c] * u;
+                    }
+                }
+            }
+        }
+        j0 += w;
+    }
+}
+
+/// [`solve_lower_transpose_in_place`] on each lane of `x`, with its
+/// arithmetic on every lane.
+#[inline(always)]
+pub fn solve_lower_transpose_lanes<const L: usize>(
+    l: &[f64],
+    n: usize,
+    inv_diag: &[f64],
+    x: &mut [[f64; L]],
+) {
+    if n == 0 {
+        return;
+    }
+    let mut j0 = (n - 1) / W * W;
+    loop {
+        let w = (n - j0).min(W);
+        let (head, tail) = x[..n].split_at_mut(j0 + w);
+        for k in j0..j0 + w {
+            let t = dot_lanes(col(l, n, k, j0 + w), tail);
+            for c in 0..L {
+                head[k][c] -= t[c];
+            }
+        }
+        for q in (0..w).rev() {
+            let j = j0 + q;
+            let mut v = head[j];
+            for p in q + 1..w {
+                let lv = l[j * n + j0 + p];
+                for c in 0..L {
+                    v[c] -= lv * head[j0 + p][c];
+                }
+            }
+            for c in 0..L {
+                head[j][c] = v[c] * inv_diag[j];
+            }
+        }
+        if j0 == 0 {
+            break;
+        }
+        j0 -= W;
+    }
+}
+
 /// The three dense kernels of a Schur-complement KKT backend
 /// ([`crate::normal`], [`crate::dual_normal`]); each runs through
 /// [`Kernel`], compiled for the widest vector instructions the CPU has.

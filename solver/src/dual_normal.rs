@@ -197,7 +197,7 @@ impl DualNormalEquations {
             .filter(|&i| row_len[i] == 0)
             .map(|i| (i, usize::MAX, usize::MAX))
             .collect();
-        let mut a_src = Vec::new();
+        let mut a_src = Vec::with_capacity(a_entries.len());
         for &(pos, i, j) in &a_entries {
             if kept[i] == usize::MAX {
                 bounds.push((i, j, pos));
@@ -534,7 +534,6 @@ pub struct PanelScratch<const L: usize> {
     t: Vec<[f64; L]>,
     u: Vec<[f64; L]>,
     acc: Vec<[[f64; L]; 4]>,
-    col: Vec<f64>,
 }
 
 impl DualNormalEquations {
@@ -579,7 +578,6 @@ impl DualNormalEquations {
         scratch.t.resize(n, [0.0; L]);
         scratch.u.resize(r, [0.0; L]);
         scratch.acc.resize(r, [[0.0; L]; 4]);
-        scratch.col.resize(r, 0.0);
         pulp::Arch::new().dispatch(SolvePanel {
             dn: self,
             x,
@@ -594,7 +592,7 @@ impl DualNormalEquations {
         let (n, r) = (self.n, self.rows.len());
         let (x, z) = x.split_at_mut(n);
         let w = &self.w;
-        let PanelScratch { t, u, acc, col } = sc;
+        let PanelScratch { t, u, acc } = sc;
         // x ← r̃ = r_x + A_sᵀD_s⁻¹r_s
         for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
             if j != usize::MAX {
@@ -645,17 +643,9 @@ impl DualNormalEquations {
                 u[c] = s[c] - zk[c];
             }
         }
-        // u ← S⁻¹u, column by column.
-        for c in 0..L {
-            for (v, u) in col.iter_mut().zip(u.iter()) {
-                *v = u[c];
-            }
-            dense::solve_lower_in_place(&self.l, r, &self.l_inv_diag, col);
-            dense::solve_lower_transpose_in_place(&self.l, r, &self.l_inv_diag, col);
-            for (v, u) in col.iter().zip(u.iter_mut()) {
-                u[c] = *v;
-            }
-        }
+        // u ← S⁻¹u
+        dense::solve_lower_lanes(&self.l, r, &self.l_inv_diag, u);
+        dense::solve_lower_transpose_lanes(&self.l, r, &self.l_inv_diag, u);
         // x ← D̃⁻¹(r̃ − A_dᵀz_d): the sums of `dense::axpy4` over groups of
         // four kept rows, then `dense::axpy` for the rest, in blocks of rows.
         let full = r / 4 * 4;

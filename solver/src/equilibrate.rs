@@ -163,12 +163,11 @@ pub fn equilibrate(
         dn.fill(0.0);
         p.col_norms_inf(&mut dn, true);
         at_rows.fill(0.0);
-        a.col_norms_inf(&mut at_rows, false);
+        en.fill(0.0);
+        a.norms_inf(&mut at_rows, &mut en);
         for (d, t) in dn.iter_mut().zip(&at_rows) {
             *d = limit_scaling(d.max(*t), smin, smax);
         }
-        en.fill(0.0);
-        a.row_norms_inf(&mut en);
         for v in en.iter_mut() {
             *v = limit_scaling(*v, smin, smax);
         }

@@ -119,8 +119,9 @@ pub(crate) fn split_blocks(
     if colptr.len() != n + m + 1 {
         return None;
     }
-    let mut k11 = Vec::new();
-    let mut a_entries = Vec::new();
+    let k11_len = colptr[n];
+    let mut k11 = Vec::with_capacity(k11_len);
+    let mut a_entries = Vec::with_capacity(colptr[n + m] - k11_len);
     let mut d_pos = vec![usize::MAX; m];
     for j in 0..n + m {
         for pos in colptr[j]..colptr[j + 1] {

@@ -41,7 +41,7 @@ pub struct EnvelopeArgs {
 pub enum SudokuPreset {
     /// 4×4 boards, 800 training and 200 test puzzles, 10 epochs (minutes).
     Quick,
-    /// 9×9 boards, 9000 training and 1000 test puzzles, 11 epochs.
+    /// 9×9 boards, 9000 training and 1000 test puzzles, 11 epochs, ADMM.
     Paper,
 }
 
@@ -90,9 +90,10 @@ pub struct SudokuArgs {
     /// Methods (comma-separated): lpgd-lower, lpgd-upper, lpgd-average, gd.
     #[arg(long, value_delimiter = ',')]
     methods: Option<Vec<String>>,
-    /// Conic solver of the layer.
-    #[arg(long, value_enum, default_value_t = MethodArg::Ipm)]
-    solver: MethodArg,
+    /// Conic solver of the layer (default: the preset's, ipm for quick and
+    /// admm for paper).
+    #[arg(long, value_enum)]
+    solver: Option<MethodArg>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -236,7 +237,9 @@ pub fn sudoku(args: SudokuArgs) -> ExitCode {
     cfg.out = args.out;
     cfg.seed = args.seed;
     cfg.progress = !args.quiet;
-    cfg.solver = args.solver.into();
+    if let Some(solver) = args.solver {
+        cfg.solver = solver.into();
+    }
     cfg.rows = args.rows.unwrap_or(cfg.rows);
     cfg.train = args.train.unwrap_or(cfg.train);
     cfg.test = args.test.unwrap_or(cfg.test);
