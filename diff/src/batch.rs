@@ -49,7 +49,8 @@ pub struct InstanceResult {
     /// Gradient and backward information (`None` when no loss was given).
     pub backward: Option<Backward>,
     /// Forward wall time (s); in lockstep batches, the batch's forward wall
-    /// time divided by the number of instances.
+    /// time divided by the number of instances (and so is the backward
+    /// pass's `time_s`, so that both sum to wall time over a batch).
     pub forward_time_s: f64,
 }
 
@@ -211,10 +212,12 @@ impl DiffBatch {
             // Analyse the KKT system once, before the instances clone it.
             self.proto.own_kkt();
         }
+        let count = items.len().max(1) as f64;
         let t0 = Instant::now();
         let forward = self.forward(items);
-        let forward_time_s = t0.elapsed().as_secs_f64() / items.len().max(1) as f64;
-        items
+        let forward_time_s = t0.elapsed().as_secs_f64() / count;
+        let t1 = Instant::now();
+        let mut out: Vec<Result<InstanceResult, DiffError>> = items
             .par_iter()
             .zip(forward)
             .enumerate()
@@ -236,7 +239,12 @@ impl DiffBatch {
                     forward_time_s,
                 })
             })
-            .collect()
+            .collect();
+        let backward_time_s = t1.elapsed().as_secs_f64() / count;
+        for bw in out.iter_mut().flatten().filter_map(|r| r.backward.as_mut()) {
+            bw.info.time_s = backward_time_s;
+        }
+        out
     }
 
     /// Forward and LPGD backward passes as two lockstep batches.

@@ -9,16 +9,18 @@
 //! interior-point method shares the equilibration and the symbolic analysis
 //! (its numeric factorization changes every iteration anyway).
 //!
-//! **Lockstep.** When the shared factorization is simplicial, the problems
-//! are split into one group per thread and each group iterates in
+//! **Lockstep.** When the shared factorization is simplicial or the dual
+//! normal equations ([`crate::dual_normal`]), the problems
+//! are split into one group per thread (at most 64 problems each, more
+//! groups for larger batches) and each group iterates in
 //! lockstep: every iteration gathers the right-hand sides of the linear
 //! step of all problems still on the shared factor into one `dim × k`
 //! block and applies `K⁻¹` to it in one multi-right-hand-side solve (about
 //! 2× less time per column than `k` single solves on the benchmark's
 //! 175 × 175 systems), then finishes each problem's iteration on its own
 //! state. A problem that has changed its step size (and so refactored a
-//! private copy) solves on its own factor; finished problems drop out. A
-//! simplicial solve computes each column with the arithmetic of a
+//! private copy) solves on its own factor; finished problems drop out. Both
+//! multi-column solves compute each column with the arithmetic of a
 //! single-column solve, so results do not depend on which problems share a
 //! group. With a supernodal factorization (large systems, where the solve
 //! blocks the columns) each problem runs on its own, in parallel.
@@ -38,6 +40,14 @@ use crate::solution::Solution;
 use crate::solver::Solver;
 use rayon::prelude::*;
 use std::sync::Arc;
+
+/// Largest lockstep group. Every problem of a group holds its own solver
+/// state (a clone of the prototype: iterates, acceleration memory, the
+/// problem data) for the whole solve, so a large batch is split into
+/// groups of at most this many problems, run in parallel; results do not
+/// depend on the grouping. (Unbounded, the 9000 puzzles of the Sudoku
+/// paper preset's evaluation held about 30 GB at once.)
+const MAX_GROUP: usize = 64;
 
 /// One problem of a batch: its linear cost, right-hand side and start.
 /// [`Start::Previous`] means a cold start here.
@@ -106,7 +116,7 @@ impl BatchSolver {
         match &self.proto {
             Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => {
                 let groups = rayon::current_num_threads().max(1);
-                let size = items.len().div_ceil(groups).max(1);
+                let size = items.len().div_ceil(groups).clamp(1, MAX_GROUP);
                 let parts: Vec<Vec<_>> = items
                     .par_chunks(size)
                     .map(|group| lockstep(proto, group))
@@ -122,9 +132,10 @@ impl BatchSolver {
     /// as [`BatchSolver::solve`].
     pub fn solve_sequential(&self, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
         match &self.proto {
-            Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => {
-                lockstep(proto, items)
-            }
+            Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => items
+                .chunks(MAX_GROUP)
+                .flat_map(|group| lockstep(proto, group))
+                .collect(),
             _ => items.iter().map(|item| self.solve_one(item)).collect(),
         }
     }

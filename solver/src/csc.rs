@@ -483,6 +483,31 @@ mod tests {
     }
 
     #[test]
+    fn norms_inf_are_the_column_and_row_norms() {
+        let a = CscMatrix::from_triplets(
+            3,
+            3,
+            &[0, 2, 1, 0, 2],
+            &[0, 0, 1, 2, 2],
+            &[-4.0, 1.5, -0.5, 2.0, -3.0],
+        )
+        .unwrap();
+        let (mut col, mut row) = (vec![0.0; 3], vec![0.0; 3]);
+        a.norms_inf(&mut col, &mut row);
+        assert_eq!(col, vec![4.0, 0.5, 3.0]);
+        assert_eq!(row, vec![4.0, 0.5, 3.0]);
+        let (mut col2, mut row2) = (vec![0.0; 3], vec![0.0; 3]);
+        a.col_norms_inf(&mut col2, false);
+        a.row_norms_inf(&mut row2);
+        assert_eq!((col, row), (col2, row2));
+        // Existing entries are maxima to keep.
+        let (mut col, mut row) = (vec![5.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]);
+        a.norms_inf(&mut col, &mut row);
+        assert_eq!(col, vec![5.0, 0.5, 3.0]);
+        assert_eq!(row, vec![4.0, 1.0, 3.0]);
+    }
+
+    #[test]
     fn symv_matches_dense() {
         let p = CscMatrix::from_triplets(2, 2, &[0, 0, 1], &[0, 1, 1], &[2.0, 1.0, 3.0]).unwrap();
         let mut y = vec![0.0; 2];

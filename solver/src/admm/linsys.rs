@@ -706,19 +706,45 @@ mod tests {
     #[test]
     fn dual_normal_block_solve_is_bitwise_the_single_column_solve() {
         // 301 variables: several row blocks of the panel solve and a tail
-        // after the last multiple of four; 7 dense rows: one group of four
-        // and three single rows.
+        // after the last multiple of four; 7 dense rows (a group of four and
+        // three single rows) and 12 (three groups).
+        for r in [7, 12] {
+            let (p, a) = layer_system(301, r);
+            let pattern = Arc::new(
+                KktPattern::with_backend(&p, &a, KktBackend::DualNormalEquations).unwrap(),
+            );
+            assert!(pattern.is_dual_normal());
+            let rho: Vec<f64> = (0..a.m).map(|i| 0.1 * (1.0 + (i % 5) as f64)).collect();
+            let f = KktFactor::new(pattern, &p, &a, 1e-6, &rho).unwrap();
+            for k in [1, 3, 8, 9, 21] {
+                assert_block_solve_is_columnwise(&f, k, None);
+            }
+            // A column near overflow is scaled by a power of two when solved
+            // alone; its panel is then solved column by column.
+            assert_block_solve_is_columnwise(&f, 11, Some(9));
+        }
+    }
+
+    #[test]
+    fn dual_normal_a_products_match_the_compressed_columns() {
         let (p, a) = layer_system(301, 7);
         let pattern =
             Arc::new(KktPattern::with_backend(&p, &a, KktBackend::DualNormalEquations).unwrap());
-        assert!(pattern.is_dual_normal());
-        let rho: Vec<f64> = (0..a.m).map(|i| 0.1 * (1.0 + (i % 5) as f64)).collect();
-        let f = KktFactor::new(pattern, &p, &a, 1e-6, &rho).unwrap();
-        for k in [1, 3, 8, 9, 21] {
-            assert_block_solve_is_columnwise(&f, k, None);
+        let f = KktFactor::new(pattern, &p, &a, 1e-6, &vec![0.3; a.m]).unwrap();
+        let x: Vec<f64> = (0..a.n).map(|j| ((j * 7) % 11) as f64 - 5.0).collect();
+        let y: Vec<f64> = (0..a.m).map(|i| ((i * 5) % 13) as f64 - 6.0).collect();
+        let (mut ax, mut aty) = (vec![f64::NAN; a.m], vec![f64::NAN; a.n]);
+        assert!(f.a_products(&mut ax, &mut aty, &x, &y));
+        let (mut ax_ref, mut aty_ref) = (vec![0.0; a.m], vec![0.0; a.n]);
+        a.gemv(&mut ax_ref, &x, 1.0, 0.0);
+        a.gemv_t(&mut aty_ref, &y, 1.0, 0.0);
+        for (u, v) in ax.iter().zip(&ax_ref).chain(aty.iter().zip(&aty_ref)) {
+            assert!((u - v).abs() <= 1e-12 * (1.0 + v.abs()), "{u} vs {v}");
         }
-        // A column near overflow is scaled by a power of two when solved
-        // alone; its panel is then solved column by column.
-        assert_block_solve_is_columnwise(&f, 11, Some(9));
+        // The sparse factor keeps no dense copy.
+        let (p, a) = system();
+        let pattern = Arc::new(KktPattern::new(&p, &a).unwrap());
+        let sparse = KktFactor::new(pattern, &p, &a, 1e-6, &[0.1; 6]).unwrap();
+        assert!(!sparse.a_products(&mut [0.0; 6], &mut [0.0; 12], &[0.0; 12], &[0.0; 6]));
     }
 }
