@@ -10,6 +10,17 @@ use lpgd_solver::{Method, Settings};
 /// `(c, b)` of one instance.
 type CostRhs = (Vec<f64>, Vec<f64>);
 
+/// The batch items of `data`, all with the gradient `loss`.
+fn instances<'a>(data: &'a [CostRhs], loss: &'a LossGrad) -> Vec<BatchInstance<'a>> {
+    data.iter()
+        .map(|(c, b)| BatchInstance {
+            c,
+            b,
+            loss: Some(loss),
+        })
+        .collect()
+}
+
 fn family(count: usize) -> (lpgd_solver::ProblemData, Vec<CostRhs>) {
     let base = planted_qp(&mut Rng(11), 6, 1, 8);
     let mut rng = Rng(12);
@@ -39,14 +50,7 @@ fn batch_is_thread_independent_and_matches_single_solves() {
         settings.admm.max_iter = 100_000;
         let batch = DiffBatch::new(base.clone(), settings.clone()).unwrap();
         let loss = LossGrad::on_x(vec![1.0; base.n()]);
-        let items: Vec<BatchInstance> = data
-            .iter()
-            .map(|(c, b)| BatchInstance {
-                c,
-                b,
-                loss: Some(&loss),
-            })
-            .collect();
+        let items = instances(&data, &loss);
         let mode = Mode::Lpgd(LpgdSettings {
             tau: 1e-2,
             envelope: Envelope::Average,
@@ -119,14 +123,7 @@ fn augmented_batch_matches_single_layers() {
         };
         let batch = DiffBatch::new(base.clone(), settings.clone()).unwrap();
         let loss = LossGrad::on_x(vec![1.0; base.n()]);
-        let items: Vec<BatchInstance> = data
-            .iter()
-            .map(|(c, b)| BatchInstance {
-                c,
-                b,
-                loss: Some(&loss),
-            })
-            .collect();
+        let items = instances(&data, &loss);
         let mode = Mode::Lpgd(LpgdSettings {
             tau: 0.1,
             rho: 0.5,
@@ -166,14 +163,7 @@ fn perturbed_scale_changes_the_start_not_the_gradient() {
     settings.admm.eps_rel = 1e-10;
     settings.admm.eps_feas = 1e-10;
     let loss = LossGrad::on_x(vec![1.0; base.n()]);
-    let items: Vec<BatchInstance> = data
-        .iter()
-        .map(|(c, b)| BatchInstance {
-            c,
-            b,
-            loss: Some(&loss),
-        })
-        .collect();
+    let items = instances(&data, &loss);
     let mode = Mode::Lpgd(LpgdSettings {
         tau: 0.1,
         rho: 0.5,
