@@ -102,6 +102,12 @@ impl DiffBatch {
         self.proto.set_perturbed_scale(scale)
     }
 
+    /// The tolerance of LPGD's perturbed solves (see
+    /// [`DiffSolver::set_perturbed_tolerance`]).
+    pub fn set_perturbed_tolerance(&mut self, eps: Option<f64>) -> Result<(), DiffError> {
+        self.proto.set_perturbed_tolerance(eps)
+    }
+
     /// The prototype problem.
     pub fn problem(&self) -> &ProblemData {
         self.proto.problem()
@@ -305,7 +311,7 @@ impl DiffBatch {
         }
         let t1 = Instant::now();
         let aug;
-        let pbs = if s.rho > 0.0 || self.proto.perturbed_scale().is_some() {
+        let pbs = if s.rho > 0.0 || self.proto.has_perturbed_settings() {
             let mut solver = self.proto.solver().clone();
             let augmented = if s.rho > 0.0 {
                 solver.update_p_values(&self.proto.augmented_p_values(s.rho))
@@ -314,7 +320,7 @@ impl DiffBatch {
             };
             let prepared = augmented
                 .map_err(DiffError::from)
-                .and_then(|()| self.proto.apply_perturbed_scale(&mut solver))
+                .and_then(|()| self.proto.apply_perturbed_settings(&mut solver))
                 .and_then(|()| solver.prepare().map_err(DiffError::from));
             if let Err(e) = prepared {
                 let msg = e.to_string();

@@ -211,6 +211,74 @@ fn perturbed_scale_changes_the_start_not_the_gradient() {
     }
 }
 
+/// A looser perturbed tolerance: the same forward solution, fewer perturbed
+/// iterations, and a gradient near the tight one (in the batch and instance
+/// by instance); for both methods.
+#[test]
+fn perturbed_tolerance_trades_iterations_for_accuracy() {
+    let (base, data) = family(6);
+    let loss = LossGrad::on_x(vec![1.0; base.n()]);
+    let items = instances(&data, &loss);
+    let mode = Mode::Lpgd(LpgdSettings {
+        tau: 0.1,
+        rho: 0.5,
+        envelope: Envelope::Average,
+        ..Default::default()
+    });
+    let iterations = |out: &[Result<lpgd_diff::batch::InstanceResult, DiffError>]| -> u32 {
+        out.iter()
+            .map(|r| {
+                let info = &r.as_ref().unwrap().backward.as_ref().unwrap().info;
+                info.solves.iter().map(|s| s.2).sum::<u32>()
+            })
+            .sum()
+    };
+    for method in [Method::Admm, Method::InteriorPoint] {
+        let mut settings = Settings {
+            method,
+            ..Settings::default()
+        };
+        settings.eps_abs = 1e-10;
+        settings.eps_rel = 1e-10;
+        settings.eps_feas = 1e-10;
+        settings.admm.eps_abs = 1e-10;
+        settings.admm.eps_rel = 1e-10;
+        settings.admm.eps_feas = 1e-10;
+        let tight = DiffBatch::new(base.clone(), settings.clone()).unwrap();
+        let reference = tight.forward_backward(&items, mode);
+        let mut loose = DiffBatch::new(base.clone(), settings.clone()).unwrap();
+        loose.set_perturbed_tolerance(Some(1e-4)).unwrap();
+        let out = loose.forward_backward(&items, mode);
+        assert!(
+            iterations(&out) < iterations(&reference),
+            "{method:?}: {} vs {} perturbed iterations",
+            iterations(&out),
+            iterations(&reference)
+        );
+        for (i, (r, q)) in out.iter().zip(&reference).enumerate() {
+            let r = r.as_ref().unwrap();
+            let q = q.as_ref().unwrap();
+            assert_eq!(r.solution.x, q.solution.x, "{method:?}: the forward solve");
+            let g = &r.backward.as_ref().unwrap().grad;
+            let h = &q.backward.as_ref().unwrap().grad;
+            let err = g.rel_error(h, 1e-12);
+            assert!(err > 0.0 && err < 1e-2, "{method:?}, instance {i}: {err:e}");
+            let mut layer = DiffSolver::new(base.clone(), settings.clone()).unwrap();
+            layer.set_perturbed_tolerance(Some(1e-4)).unwrap();
+            layer.update_c(&data[i].0).unwrap();
+            layer.update_b(&data[i].1).unwrap();
+            layer.solve().unwrap();
+            let f = layer.backward(mode, &loss).unwrap().grad;
+            let err = f.rel_error(h, 1e-12);
+            assert!(err < 1e-2, "{method:?}, instance {i} alone: {err:e}");
+        }
+    }
+    let mut batch = DiffBatch::new(base, Settings::default()).unwrap();
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(batch.set_perturbed_tolerance(Some(bad)).is_err());
+    }
+}
+
 #[test]
 fn failures_are_per_instance() {
     use lpgd_solver::{CscMatrix, ProblemData, SupportedCone};

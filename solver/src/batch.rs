@@ -31,8 +31,8 @@
 //! reports its own status or error without affecting the others. A time
 //! limit counts the wall time of the problem's group.
 
-use crate::admm::linsys::ColumnBlock;
-use crate::admm::{AdmmSolver, RunState, Start};
+use crate::admm::linsys::{ColumnBlock, KktFactor};
+use crate::admm::{AdmmSolver, FactorCache, RunState, Start};
 use crate::error::SolverError;
 use crate::problem::ProblemData;
 use crate::settings::Settings;
@@ -165,8 +165,8 @@ impl BatchSolver {
 /// Solves `items` in lockstep on clones of `proto`, applying the shared
 /// factorization to all right-hand sides of an iteration at once.
 fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
-    let shared = Arc::clone(proto.factor());
-    let dim = shared.pattern().dim();
+    let cache = Arc::new(FactorCache::new(proto.scale(), proto.factor()));
+    let dim = proto.factor().pattern().dim();
     let mut runs: Vec<Result<(AdmmSolver, RunState), SolverError>> = items
         .iter()
         .map(|item| {
@@ -178,14 +178,16 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
                 s => s,
             };
             solver.check_start(start)?;
-            let state = solver.begin(start);
+            let mut state = solver.begin(start);
+            state.share_factors(&cache);
             Ok((solver, state))
         })
         .collect();
-    let mut block = ColumnBlock::new(dim, items.len());
-    let mut members: Vec<usize> = Vec::with_capacity(items.len());
+    // One block per factorization in use: the problems on each iterate in
+    // lockstep (usually one or two step sizes per group).
+    let mut panels: Vec<Panel> = Vec::new();
     loop {
-        members.clear();
+        panels.iter_mut().for_each(|p| p.members.clear());
         let mut active = false;
         for (i, run) in runs.iter_mut().enumerate() {
             let Ok((solver, state)) = run else { continue };
@@ -194,34 +196,52 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
             }
             active = true;
             solver.linear_rhs();
-            if Arc::ptr_eq(solver.factor(), &shared) {
-                // Gathered into the block while the right-hand side is hot.
-                shared.set_column(&mut block, members.len(), solver.linear_buffer());
-                members.push(i);
-            } else {
-                solver.solve_linear();
-                solver.complete_iteration(state);
-            }
+            let factor = solver.factor();
+            let k = match panels.iter().position(|p| Arc::ptr_eq(&p.factor, factor)) {
+                Some(k) => k,
+                None => {
+                    panels.push(Panel {
+                        factor: Arc::clone(factor),
+                        block: ColumnBlock::new(dim, items.len()),
+                        members: Vec::with_capacity(items.len()),
+                    });
+                    panels.len() - 1
+                }
+            };
+            let p = &mut panels[k];
+            // Gathered into the block while the right-hand side is hot.
+            p.factor
+                .set_column(&mut p.block, p.members.len(), solver.linear_buffer());
+            p.members.push(i);
         }
         if !active {
             break;
         }
-        if members.is_empty() {
-            continue;
-        }
-        let solved = shared.solve_columns(&mut block, members.len());
-        for (col, &i) in members.iter().enumerate() {
-            if let Ok((solver, state)) = &mut runs[i] {
-                if solved {
-                    shared.get_column(&block, col, solver.linear_buffer());
-                } else {
-                    solver.solve_linear();
+        for p in panels.iter_mut().filter(|p| !p.members.is_empty()) {
+            let solved = p.factor.solve_columns(&mut p.block, p.members.len());
+            for (col, &i) in p.members.iter().enumerate() {
+                if let Ok((solver, state)) = &mut runs[i] {
+                    if solved {
+                        p.factor.get_column(&p.block, col, solver.linear_buffer());
+                    } else {
+                        solver.solve_linear();
+                    }
+                    solver.complete_iteration(state);
                 }
-                solver.complete_iteration(state);
             }
         }
+        // Factorizations no problem uses any more stay in the cache only.
+        panels.retain(|p| !p.members.is_empty());
     }
     runs.into_iter()
         .map(|run| run.map(|(mut solver, state)| solver.finish(state)))
         .collect()
+}
+
+/// The right-hand sides of the problems of a lockstep group that share one
+/// factorization.
+struct Panel {
+    factor: Arc<KktFactor>,
+    block: ColumnBlock,
+    members: Vec<usize>,
 }

@@ -208,3 +208,40 @@ fn empty_problems_batch() {
         }
     }
 }
+
+/// Step-size updates within a lockstep group: problems that move to the same
+/// step size share one factorization (and keep solving in lockstep), which
+/// must give each problem the bits it gets alone in its group.
+#[test]
+fn step_size_updates_in_lockstep_do_not_change_results() {
+    let (base, data) = family(12, true);
+    let mut s = settings(Method::Admm);
+    s.admm.scale = 1e-3;
+    s.admm.adaptive_scale_interval = 10;
+    s.admm.eps_abs = 1e-9;
+    s.admm.eps_rel = 1e-9;
+    s.admm.eps_feas = 1e-9;
+    let batch = BatchSolver::new(base.clone(), s.clone()).unwrap();
+    let its = items(&data);
+    let sols = batch.solve_sequential(&its);
+    let mut moved = Vec::new();
+    for ((item, (c, b)), sol) in its.iter().zip(&data).zip(&sols) {
+        let sol = sol.as_ref().unwrap();
+        assert_eq!(sol.status, Status::Solved);
+        let alone = batch.solve(std::slice::from_ref(item));
+        assert_eq!(bits(sol), bits(alone[0].as_ref().unwrap()));
+        // The step size each problem ends with (the same path outside a
+        // batch, up to rounding).
+        let mut prob = base.clone();
+        prob.c.clone_from(c);
+        prob.b.clone_from(b);
+        let mut single = lpgd_solver::AdmmSolver::new(prob, s.clone()).unwrap();
+        assert_eq!(single.solve().status, Status::Solved);
+        moved.push(single.scale().to_bits());
+    }
+    let distinct: std::collections::HashSet<u64> = moved.iter().copied().collect();
+    assert!(
+        !distinct.contains(&s.admm.scale.to_bits()) && distinct.len() < moved.len(),
+        "every problem should move off the initial step size, some to the same one: {distinct:?}"
+    );
+}

@@ -401,6 +401,10 @@ pub struct EpochRecord {
     pub backward_s: f64,
     /// Backward passes that failed (skipped) in this epoch.
     pub backward_failures: usize,
+    /// Mean iterations of the epoch's training forward solves.
+    pub forward_iterations: f64,
+    /// Mean iterations of the epoch's perturbed solves (LPGD; 0 for GD).
+    pub perturbed_iterations: f64,
 }
 
 /// Everything one method's training produced.
@@ -563,6 +567,15 @@ const FORWARD_SCALE: f64 = 1.0;
 /// 0.1 to 1 and 68 at 10.
 const PERTURBED_SCALE: f64 = 10.0;
 
+/// Tolerance of LPGD's perturbed operator-splitting solves
+/// ([`DiffBatch::set_perturbed_tolerance`]). Measured on a minibatch of 32
+/// paper-preset puzzles at a model from the first epoch (`τ = 1e4`,
+/// `ρ = 10`, perturbed step size 10), against perturbed solves to 1e-7: the
+/// summed LPGD-average gradient moved by 1.3% at the forward tolerance
+/// 1e-4 (99 iterations per perturbed solve), 2.5% at 3e-4 (81), 5.5% at
+/// 1e-3 (58) and 9.6% at 3e-3 (40).
+const PERTURBED_EPS: f64 = 1e-3;
+
 fn layer(model: &Model, solver: Method) -> Result<DiffBatch, ExperimentError> {
     // The dual normal equations (bounds eliminated, the learned rows
     // dense) are what `Auto` chooses for the interior point at both board
@@ -584,6 +597,9 @@ fn layer(model: &Model, solver: Method) -> Result<DiffBatch, ExperimentError> {
     let mut batch = DiffBatch::new(model.problem()?, settings).map_err(diff_err)?;
     batch
         .set_perturbed_scale(Some(PERTURBED_SCALE))
+        .map_err(diff_err)?;
+    batch
+        .set_perturbed_tolerance(Some(PERTURBED_EPS))
         .map_err(diff_err)?;
     Ok(batch)
 }
@@ -646,17 +662,21 @@ pub fn initial_record(
         forward_s: 0.0,
         backward_s: 0.0,
         backward_failures: 0,
+        forward_iterations: 0.0,
+        perturbed_iterations: 0.0,
     })
 }
 
 /// Trains one method from the initial model, whose metrics `start` are
-/// ([`initial_record`]); `bar` (if any) advances by one per minibatch.
+/// ([`initial_record`]); `bar` (if any) advances by one per minibatch, and
+/// `on_epoch` sees the run after every epoch (to save partial results).
 pub fn train(
     cfg: &SudokuConfig,
     method: SudokuMethod,
     (train, test): (&[Puzzle], &[Puzzle]),
     start: EpochRecord,
     bar: Option<&ProgressBar>,
+    on_epoch: &mut dyn FnMut(&SudokuRun) -> Result<(), ExperimentError>,
 ) -> Result<SudokuRun, ExperimentError> {
     let n = cfg.n;
     let nvar = n * n * n;
@@ -681,6 +701,8 @@ pub fn train(
         rng.shuffle(&mut order);
         let mut xs: Vec<Option<Vec<f64>>> = vec![None; train.len()];
         let mut failures = 0;
+        let (mut fwd_iters, mut fwd_solves) = (0u64, 0u64);
+        let (mut pert_iters, mut pert_solves) = (0u64, 0u64);
         for chunk in order.chunks(cfg.batch) {
             let start = Instant::now();
             let batch = layer(&model, cfg.solver)?;
@@ -709,6 +731,14 @@ pub fn train(
                     continue;
                 };
                 fwd += r.forward_time_s;
+                fwd_iters += u64::from(r.solution.iterations);
+                fwd_solves += 1;
+                if let Some(bw) = &r.backward {
+                    for &(_, _, it) in &bw.info.solves {
+                        pert_iters += u64::from(it);
+                        pert_solves += 1;
+                    }
+                }
                 if r.solution.status.is_solved() {
                     xs[i] = Some(r.solution.x.clone());
                 }
@@ -743,10 +773,12 @@ pub fn train(
         let test_metrics = evaluate(&model, cfg.solver, test, &test_c, n)?;
         if let Some(bar) = bar {
             bar.set_message(format!(
-                "{} epoch {epoch}: train MSE {:.4}, test error {:.3}",
+                "{} epoch {epoch}: train MSE {:.4}, test error {:.3}, iterations {:.0} forward / {:.0} perturbed",
                 method.as_str(),
                 train_metrics.mse,
-                test_metrics.error
+                test_metrics.error,
+                mean(fwd_iters, fwd_solves),
+                mean(pert_iters, pert_solves)
             ));
         }
         run.epochs.push(EpochRecord {
@@ -756,9 +788,20 @@ pub fn train(
             forward_s: fwd_total,
             backward_s: bwd_total,
             backward_failures: failures,
+            forward_iterations: mean(fwd_iters, fwd_solves),
+            perturbed_iterations: mean(pert_iters, pert_solves),
         });
+        on_epoch(&run)?;
     }
     Ok(run)
+}
+
+fn mean(total: u64, count: u64) -> f64 {
+    if count == 0 {
+        0.0
+    } else {
+        total as f64 / count as f64
+    }
 }
 
 /// Everything [`run`] computed and wrote.
@@ -783,6 +826,87 @@ fn validate(cfg: &SudokuConfig) -> Result<(), ExperimentError> {
     require(!cfg.methods.is_empty(), "methods", "[]", "at least one")
 }
 
+/// Writes `curves.csv` and `table.md` for the runs so far (after every
+/// epoch, so an interrupted run keeps its results); returns their paths and
+/// the table.
+fn write_tables(
+    cfg: &SudokuConfig,
+    runs: &[SudokuRun],
+) -> Result<(PathBuf, PathBuf, String), ExperimentError> {
+    let mut rows = Vec::new();
+    for r in runs {
+        for e in &r.epochs {
+            for (set, m) in [("train", e.train), ("test", e.test)] {
+                rows.push(format!(
+                    "{},{},{set},{},{},{},{},{},{},{},{},{}",
+                    r.method.as_str(),
+                    e.epoch,
+                    m.mse,
+                    m.error,
+                    m.violated,
+                    m.failed,
+                    e.forward_s,
+                    e.backward_s,
+                    e.backward_failures,
+                    e.forward_iterations,
+                    e.perturbed_iterations
+                ));
+            }
+        }
+    }
+    let csv = cfg.out.join("curves.csv");
+    write_csv(
+        &csv,
+        "method,epoch,set,mse,error,violated,failed_solves,forward_s,backward_s,backward_failures,forward_iterations,perturbed_iterations",
+        &rows,
+    )?;
+    let mut table = String::from(
+        "| method | train MSE | test MSE | train error | test error | test violated | forward s | backward s |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in runs {
+        if let Some(e) = r.epochs.last() {
+            table += &format!(
+                "| {} | {:.5} | {:.5} | {:.3} | {:.3} | {:.3} | {:.1} | {:.1} |\n",
+                r.method.as_str(),
+                e.train.mse,
+                e.test.mse,
+                e.train.error,
+                e.test.error,
+                e.test.violated,
+                e.forward_s,
+                e.backward_s
+            );
+        }
+    }
+    let done =
+        runs.len() == cfg.methods.len() && runs.iter().all(|r| r.epochs.len() == cfg.epochs + 1);
+    let progress = match runs.last() {
+        Some(r) if !done => format!(
+            " (in progress: {} at epoch {})",
+            r.method.as_str(),
+            r.epochs.len() - 1
+        ),
+        _ => String::new(),
+    };
+    let table_md = cfg.out.join("table.md");
+    write_text(
+        &table_md,
+        &format!(
+            "Sudoku {n}×{n}, {} training / {} test puzzles, {} epochs, m = {}, {}{progress}\n\n{table}",
+            cfg.train,
+            cfg.test,
+            cfg.epochs,
+            cfg.rows,
+            match cfg.solver {
+                Method::Admm => "operator splitting",
+                _ => "interior point",
+            },
+            n = cfg.n
+        ),
+    )?;
+    Ok((csv, table_md, table))
+}
+
 /// Generates the puzzles, trains every method and writes `curves.csv` (per
 /// method, epoch and set), `table.md`, and `sudoku.png`/`sudoku.svg`
 /// (train MSE and test error over epochs, train MSE over backward wall
@@ -802,79 +926,27 @@ pub fn run(cfg: &SudokuConfig) -> Result<SudokuOutput, ExperimentError> {
         bar
     });
     let start = initial_record(cfg, (train_set, test_set))?;
-    let mut runs = Vec::new();
+    create_dir(&cfg.out)?;
+    let mut runs: Vec<SudokuRun> = Vec::new();
     for &method in &cfg.methods {
-        runs.push(train(
+        let run = train(
             cfg,
             method,
             (train_set, test_set),
             start,
             bar.as_ref(),
-        )?);
+            &mut |partial| {
+                let mut so_far = runs.clone();
+                so_far.push(partial.clone());
+                write_tables(cfg, &so_far).map(|_| ())
+            },
+        )?;
+        runs.push(run);
     }
     if let Some(bar) = &bar {
         bar.finish();
     }
-    create_dir(&cfg.out)?;
-    let mut rows = Vec::new();
-    for r in &runs {
-        for e in &r.epochs {
-            for (set, m) in [("train", e.train), ("test", e.test)] {
-                rows.push(format!(
-                    "{},{},{set},{},{},{},{},{},{},{}",
-                    r.method.as_str(),
-                    e.epoch,
-                    m.mse,
-                    m.error,
-                    m.violated,
-                    m.failed,
-                    e.forward_s,
-                    e.backward_s,
-                    e.backward_failures
-                ));
-            }
-        }
-    }
-    let csv = cfg.out.join("curves.csv");
-    write_csv(
-        &csv,
-        "method,epoch,set,mse,error,violated,failed_solves,forward_s,backward_s,backward_failures",
-        &rows,
-    )?;
-    let mut table = String::from(
-        "| method | train MSE | test MSE | train error | test error | test violated | forward s | backward s |\n|---|---|---|---|---|---|---|---|\n",
-    );
-    for r in &runs {
-        if let Some(e) = r.epochs.last() {
-            table += &format!(
-                "| {} | {:.5} | {:.5} | {:.3} | {:.3} | {:.3} | {:.1} | {:.1} |\n",
-                r.method.as_str(),
-                e.train.mse,
-                e.test.mse,
-                e.train.error,
-                e.test.error,
-                e.test.violated,
-                e.forward_s,
-                e.backward_s
-            );
-        }
-    }
-    let table_md = cfg.out.join("table.md");
-    write_text(
-        &table_md,
-        &format!(
-            "Sudoku {n}×{n}, {} training / {} test puzzles, {} epochs, m = {}, {}\n\n{table}",
-            cfg.train,
-            cfg.test,
-            cfg.epochs,
-            cfg.rows,
-            match cfg.solver {
-                Method::Admm => "operator splitting",
-                _ => "interior point",
-            },
-            n = cfg.n
-        ),
-    )?;
+    let (csv, table_md, table) = write_tables(cfg, &runs)?;
     let curve = |f: &dyn Fn(&EpochRecord) -> (f64, f64)| -> Vec<Series> {
         runs.iter()
             .enumerate()

@@ -89,6 +89,44 @@ const MIN_SCALE: f64 = 1e-6;
 const MAX_SCALE: f64 = 1e6;
 /// A step-size update happens when `√(primal/dual)` leaves `[1/F, F]`.
 const SCALE_UPDATE_FACTOR: f64 = 3.0;
+/// Updated step sizes lie on the grid `scale₀·10^(k/SCALE_GRID_STEPS)`
+/// around the solve's initial step size `scale₀`, so that problems of a
+/// lockstep batch that move by similar factors land on the same step size
+/// and keep sharing one factorization ([`FactorCache`]).
+const SCALE_GRID_STEPS: f64 = 2.0;
+
+/// The factorizations of `K` for the step sizes the problems of one
+/// lockstep group have moved to: a problem whose step-size update lands on
+/// a step size another problem already factored takes that factorization
+/// (the same values it would compute: `K` depends only on the shared `P`,
+/// `A`, `σ` and the step size) and stays in lockstep with it.
+#[derive(Debug, Default)]
+pub(crate) struct FactorCache {
+    entries: std::sync::Mutex<Vec<(u64, Arc<KktFactor>)>>,
+}
+
+impl FactorCache {
+    /// A cache holding `factor`, the factorization at step size `scale`.
+    pub(crate) fn new(scale: f64, factor: &Arc<KktFactor>) -> Self {
+        FactorCache {
+            entries: std::sync::Mutex::new(vec![(scale.to_bits(), Arc::clone(factor))]),
+        }
+    }
+
+    fn get(&self, scale: f64) -> Option<Arc<KktFactor>> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .iter()
+            .find(|(k, _)| *k == scale.to_bits())
+            .map(|(_, f)| Arc::clone(f))
+    }
+
+    fn insert(&self, scale: f64, factor: &Arc<KktFactor>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.push((scale.to_bits(), Arc::clone(factor)));
+        }
+    }
+}
 
 /// Where a solve starts. The operator-splitting method starts exactly
 /// there; the interior-point method moves a given or previous point into
@@ -195,6 +233,18 @@ pub(crate) struct RunState {
     n_log_ratio: u32,
     accelerated: bool,
     norm_g_prev: f64,
+    /// Step size at the start of the solve: the origin of the grid of
+    /// updated step sizes.
+    base_scale: f64,
+    /// Factorizations shared with the other problems of a lockstep group.
+    factors: Option<Arc<FactorCache>>,
+}
+
+impl RunState {
+    /// Shares step-size updates' factorizations through `cache`.
+    pub(crate) fn share_factors(&mut self, cache: &Arc<FactorCache>) {
+        self.factors = Some(Arc::clone(cache));
+    }
 }
 
 /// An operator-splitting solver bound to one problem. The symbolic
@@ -547,6 +597,12 @@ impl AdmmSolver {
 
     /// Sets `ρ = scale·rho_pattern` and refactors.
     fn rescale(&mut self, scale: f64) -> Result<(), SolverError> {
+        self.set_rho(scale);
+        self.refactor()
+    }
+
+    /// `ρ = scale·rho_pattern` and `1/ρ`.
+    fn set_rho(&mut self, scale: f64) {
         self.scale = scale;
         for ((r, ri), f) in self
             .rho
@@ -557,7 +613,20 @@ impl AdmmSolver {
             *r = f * scale;
             *ri = 1.0 / *r;
         }
-        self.refactor()
+    }
+
+    /// [`AdmmSolver::rescale`] that takes the factorization from `cache`
+    /// when another problem has computed it, and adds its own otherwise.
+    fn rescale_shared(&mut self, scale: f64, cache: &FactorCache) -> Result<(), SolverError> {
+        let Some(factor) = cache.get(scale) else {
+            self.rescale(scale)?;
+            cache.insert(scale, &self.factor);
+            return Ok(());
+        };
+        self.set_rho(scale);
+        self.factor = factor;
+        self.update_q();
+        Ok(())
     }
 
     /// Brings the factorization up to date and sets the initial `w` for
@@ -823,11 +892,14 @@ impl AdmmSolver {
             n_log_ratio: 0,
             accelerated: false,
             norm_g_prev: f64::INFINITY,
+            base_scale: 0.0,
+            factors: None,
         };
         let tf = Instant::now();
         if self.initialize(start).is_err() {
             st.status = Status::NumericalError;
         }
+        st.base_scale = self.scale;
         st.factor_time += tf.elapsed().as_secs_f64();
         if self.settings.verbose {
             eprintln!(
@@ -919,8 +991,9 @@ impl AdmmSolver {
     /// Accumulates the residual ratio of the last evaluation and, at least
     /// [`crate::AdmmSettings::adaptive_scale_interval`] iterations after the
     /// previous update, changes the step size by the geometric mean of the
-    /// ratios when it leaves `[1/3, 3]`. Returns true if the step size
-    /// changed (or the refactorization failed, which sets the status).
+    /// ratios when it leaves `[1/3, 3]`, rounded to the grid
+    /// `scale₀·10^(k/2)` ([`SCALE_GRID_STEPS`]). Returns true if the step
+    /// size changed (or the refactorization failed, which sets the status).
     fn update_scale(&mut self, st: &mut RunState) -> bool {
         let s = &self.settings.admm;
         if !s.adaptive_scale {
@@ -938,15 +1011,20 @@ impl AdmmSolver {
         if (1.0 / SCALE_UPDATE_FACTOR..=SCALE_UPDATE_FACTOR).contains(&ratio) {
             return false;
         }
-        let new_scale = (self.scale * ratio).clamp(MIN_SCALE, MAX_SCALE);
-        if new_scale == self.scale {
+        let steps = (SCALE_GRID_STEPS * (self.scale * ratio / st.base_scale).log10()).round();
+        let new_scale =
+            (st.base_scale * 10f64.powf(steps / SCALE_GRID_STEPS)).clamp(MIN_SCALE, MAX_SCALE);
+        if new_scale == self.scale || !new_scale.is_finite() {
             return false;
         }
         st.last_scale_update = st.iter;
         st.sum_log_ratio = 0.0;
         st.n_log_ratio = 0;
         let tf = Instant::now();
-        let ok = self.rescale(new_scale).is_ok();
+        let ok = match st.factors.as_deref() {
+            Some(cache) => self.rescale_shared(new_scale, cache).is_ok(),
+            None => self.rescale(new_scale).is_ok(),
+        };
         st.factor_time += tf.elapsed().as_secs_f64();
         if !ok {
             st.status = Status::NumericalError;
