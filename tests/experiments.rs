@@ -131,8 +131,28 @@ fn sudoku_training_lowers_the_loss() {
             .iter()
             .all(|e| e.train.failed == 0 && e.test.failed == 0));
         assert!(r.epochs[cfg.epochs].backward_s > 0.0);
+        let e = &r.epochs[1];
+        assert!(e.forward_iterations > 1.0);
+        assert_eq!(
+            e.perturbed_iterations > 1.0,
+            r.method == SudokuMethod::LpgdAverage,
+            "{:?}: {} perturbed iterations",
+            r.method,
+            e.perturbed_iterations
+        );
     }
     assert!(out.table.contains("| lpgd-average |"));
+    // Written after every epoch: one row per method, epoch and set.
+    let csv = std::fs::read_to_string(cfg.out.join("curves.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * (cfg.epochs + 1) * 2);
+    assert!(
+        csv.starts_with("method,")
+            && csv
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",perturbed_iterations")
+    );
     for f in &out.files {
         assert!(std::fs::metadata(f).unwrap().len() > 0, "{}", f.display());
     }
@@ -174,5 +194,43 @@ fn sudoku_trains_on_the_operator_splitting_solver() {
         .all(|e| e.train.failed == 0 && e.test.failed == 0 && e.backward_failures == 0));
     let table = std::fs::read_to_string(cfg.out.join("table.md")).unwrap();
     assert!(table.contains("operator splitting"), "{table}");
+    // `train` hands every finished epoch to its callback (which `run` uses
+    // to rewrite the files), and stops on the callback's error.
+    let puzzles = sudoku::generate_puzzles(cfg.n, cfg.train + cfg.test, cfg.seed);
+    let sets = puzzles.split_at(cfg.train);
+    let start = sudoku::initial_record(&cfg, sets).unwrap();
+    let mut seen = Vec::new();
+    let again = sudoku::train(
+        &cfg,
+        SudokuMethod::LpgdAverage,
+        sets,
+        start,
+        None,
+        &mut |run| {
+            seen.push(run.epochs.clone());
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(seen.len(), cfg.epochs);
+    assert_eq!(seen.last().unwrap(), &again.epochs);
+    assert_eq!(seen[0][..], again.epochs[..2]);
+    let mut calls = 0;
+    let stopped = sudoku::train(
+        &cfg,
+        SudokuMethod::LpgdAverage,
+        sets,
+        start,
+        None,
+        &mut |_| {
+            calls += 1;
+            Err(lpgd::experiments::ExperimentError::InvalidConfig {
+                name: "stop",
+                value: "1".into(),
+                reason: "the test stops after one epoch",
+            })
+        },
+    );
+    assert!(stopped.is_err() && calls == 1);
     std::fs::remove_dir_all(&cfg.out).unwrap();
 }

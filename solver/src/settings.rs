@@ -85,7 +85,10 @@ pub struct AdmmSettings {
     /// Initial step size `ρ` of the inequality rows (equality rows use
     /// `1000ρ`); the step-size update changes it during the solve.
     pub scale: f64,
-    /// Update `ρ` from the ratio of primal to dual residuals.
+    /// Update `ρ` from the ratio of primal to dual residuals, by at least a
+    /// factor 3, to a step size on the grid `scale₀·10^(k/2)` around the
+    /// solve's initial step size `scale₀` (so that the problems of a batch
+    /// can share the factorizations of the step sizes they reach).
     pub adaptive_scale: bool,
     /// Minimum number of iterations between two step-size updates.
     pub adaptive_scale_interval: u32,

@@ -53,7 +53,10 @@
 //! is multiplied by `√(primal/dual)`, the geometric mean over the checks
 //! since the last update of the ratio of relative residuals (as SCS does;
 //! the instantaneous ratio oscillated and the updates undid each other),
-//! when that factor leaves `[1/3, 3]`, and `w` is mapped to the new metric
+//! when that factor leaves `[1/3, 3]`, rounded to the grid
+//! `scale₀·10^(k/2)` around the initial step size (so that the problems
+//! of a lockstep batch reach common step sizes and share their
+//! factorizations, [`crate::batch`]), and `w` is mapped to the new metric
 //! (`w = u + R⁻¹v`) so the point `(u, v)` is kept.
 //!
 //! **Termination.** At `x = u_x/τ`, `y = u_y/τ`, `s = v_s/τ` with the
