@@ -173,15 +173,7 @@ impl DiffSolver {
     /// assert!(layer.set_perturbed_scale(Some(0.0)).is_err());
     /// ```
     pub fn set_perturbed_scale(&mut self, scale: Option<f64>) -> Result<(), DiffError> {
-        if let Some(v) = scale {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(DiffError::Solver(SolverError::Settings {
-                    name: "perturbed scale",
-                    reason: format!("must be positive and finite, got {v}"),
-                }));
-            }
-        }
-        self.perturbed_scale = scale;
+        self.perturbed_scale = positive_setting("perturbed scale", scale)?;
         Ok(())
     }
 
@@ -214,15 +206,7 @@ impl DiffSolver {
     /// assert!(layer.set_perturbed_tolerance(Some(f64::NAN)).is_err());
     /// ```
     pub fn set_perturbed_tolerance(&mut self, eps: Option<f64>) -> Result<(), DiffError> {
-        if let Some(v) = eps {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err(DiffError::Solver(SolverError::Settings {
-                    name: "perturbed tolerance",
-                    reason: format!("must be positive and finite, got {v}"),
-                }));
-            }
-        }
-        self.perturbed_tolerance = eps;
+        self.perturbed_tolerance = positive_setting("perturbed tolerance", eps)?;
         Ok(())
     }
 
@@ -593,4 +577,16 @@ fn with_full_diagonal(p: &CscMatrix) -> (CscMatrix, Vec<usize>, Vec<usize>) {
         user_pos,
         diag_pos,
     )
+}
+
+/// `value` if it is `None` or positive and finite; a settings error naming
+/// `name` otherwise.
+fn positive_setting(name: &'static str, value: Option<f64>) -> Result<Option<f64>, DiffError> {
+    match value {
+        Some(v) if !(v > 0.0 && v.is_finite()) => Err(DiffError::Solver(SolverError::Settings {
+            name,
+            reason: format!("must be positive and finite, got {v}"),
+        })),
+        _ => Ok(value),
+    }
 }

@@ -148,6 +148,27 @@ fn augmented_batch_matches_single_layers() {
     }
 }
 
+/// LPGD-average with `τ = 0.1`, `ρ = 0.5`: the mode of the perturbed-solve
+/// settings tests.
+fn average_mode() -> Mode {
+    Mode::Lpgd(LpgdSettings {
+        tau: 0.1,
+        rho: 0.5,
+        envelope: Envelope::Average,
+        ..Default::default()
+    })
+}
+
+/// Iterations of all perturbed solves of a batch's backward passes.
+fn perturbed_iterations(out: &[Result<lpgd_diff::batch::InstanceResult, DiffError>]) -> u32 {
+    out.iter()
+        .map(|r| {
+            let info = &r.as_ref().unwrap().backward.as_ref().unwrap().info;
+            info.solves.iter().map(|s| s.2).sum::<u32>()
+        })
+        .sum()
+}
+
 /// With ADMM, `set_perturbed_scale` sets the step size the perturbed
 /// solves start from: the gradients stay those of the default start (to
 /// the solver's tolerance), in the batch and instance by instance, while
@@ -164,28 +185,15 @@ fn perturbed_scale_changes_the_start_not_the_gradient() {
     settings.admm.eps_feas = 1e-10;
     let loss = LossGrad::on_x(vec![1.0; base.n()]);
     let items = instances(&data, &loss);
-    let mode = Mode::Lpgd(LpgdSettings {
-        tau: 0.1,
-        rho: 0.5,
-        envelope: Envelope::Average,
-        ..Default::default()
-    });
-    let iterations = |out: &[Result<lpgd_diff::batch::InstanceResult, DiffError>]| -> u32 {
-        out.iter()
-            .map(|r| {
-                let info = &r.as_ref().unwrap().backward.as_ref().unwrap().info;
-                info.solves.iter().map(|s| s.2).sum::<u32>()
-            })
-            .sum()
-    };
+    let mode = average_mode();
     let default = DiffBatch::new(base.clone(), settings.clone()).unwrap();
     let reference = default.forward_backward(&items, mode);
-    let mut counts = vec![iterations(&reference)];
+    let mut counts = vec![perturbed_iterations(&reference)];
     for scale in [1e-3, 30.0] {
         let mut batch = DiffBatch::new(base.clone(), settings.clone()).unwrap();
         batch.set_perturbed_scale(Some(scale)).unwrap();
         let out = batch.forward_backward(&items, mode);
-        counts.push(iterations(&out));
+        counts.push(perturbed_iterations(&out));
         for (i, (r, q)) in out.iter().zip(&reference).enumerate() {
             let g = &r.as_ref().unwrap().backward.as_ref().unwrap().grad;
             let h = &q.as_ref().unwrap().backward.as_ref().unwrap().grad;
@@ -219,20 +227,7 @@ fn perturbed_tolerance_trades_iterations_for_accuracy() {
     let (base, data) = family(6);
     let loss = LossGrad::on_x(vec![1.0; base.n()]);
     let items = instances(&data, &loss);
-    let mode = Mode::Lpgd(LpgdSettings {
-        tau: 0.1,
-        rho: 0.5,
-        envelope: Envelope::Average,
-        ..Default::default()
-    });
-    let iterations = |out: &[Result<lpgd_diff::batch::InstanceResult, DiffError>]| -> u32 {
-        out.iter()
-            .map(|r| {
-                let info = &r.as_ref().unwrap().backward.as_ref().unwrap().info;
-                info.solves.iter().map(|s| s.2).sum::<u32>()
-            })
-            .sum()
-    };
+    let mode = average_mode();
     for method in [Method::Admm, Method::InteriorPoint] {
         let mut settings = Settings {
             method,
@@ -250,10 +245,10 @@ fn perturbed_tolerance_trades_iterations_for_accuracy() {
         loose.set_perturbed_tolerance(Some(1e-4)).unwrap();
         let out = loose.forward_backward(&items, mode);
         assert!(
-            iterations(&out) < iterations(&reference),
+            perturbed_iterations(&out) < perturbed_iterations(&reference),
             "{method:?}: {} vs {} perturbed iterations",
-            iterations(&out),
-            iterations(&reference)
+            perturbed_iterations(&out),
+            perturbed_iterations(&reference)
         );
         for (i, (r, q)) in out.iter().zip(&reference).enumerate() {
             let r = r.as_ref().unwrap();
