@@ -44,8 +44,9 @@
 //! [`KktBackend::Auto`](crate::settings::KktBackend::Auto) does not choose
 //! this backend for such problems ([`dual_normal_work`]).
 
-use crate::dense::{self, axpy, axpy4, cols4, dot, dot4, Kernel, SchurKernels};
+use crate::dense::{self, Kernel, SchurKernels};
 use crate::kkt::QuasiDefiniteLdl;
+use crate::matvec;
 use crate::normal::{cone_block_pivot, solve_scaled_by_power_of_two, split_blocks};
 use faer::linalg::matmul::triangular::{matmul, BlockStructure};
 use faer::{Accum, MatMut, MatRef, Par};
@@ -79,6 +80,9 @@ pub struct DualNormalEquations {
     /// per kept row).
     at: Vec<f64>,
     gt: Vec<f64>,
+    /// `A_d` column-major (`r × n`), for the products `A_d v`
+    /// ([`crate::matvec`]).
+    a_cm: Vec<f64>,
     /// The diagonal of `K₁₁` and the cone block's `D = H + εI` as last
     /// factored (for products with the matrix).
     k11_val: Vec<f64>,
@@ -225,6 +229,7 @@ impl DualNormalEquations {
             a_runs,
             at: vec![0.0; r * n],
             gt: vec![0.0; r * n],
+            a_cm: vec![0.0; r * n],
             k11_val: vec![0.0; n],
             d0: vec![0.0; m],
             dt_inv: vec![0.0; n],
@@ -257,27 +262,15 @@ impl DualNormalEquations {
         for (t, (&x, &s)) in tx.iter_mut().zip(x.iter().zip(&self.dt_inv)) {
             *t = x * s;
         }
-        let full = r / 4 * 4;
-        for k0 in (0..full).step_by(4) {
-            let t = dot4(cols4(&self.at, n, k0, 0), tx);
-            for (p, t) in t.into_iter().enumerate() {
-                u[k0 + p] = t - z[self.rows[k0 + p]];
-            }
+        for (u, &i) in u.iter_mut().zip(&self.rows) {
+            *u = -z[i];
         }
-        for k in full..r {
-            u[k] = dot(&self.at[k * n..(k + 1) * n], tx) - z[self.rows[k]];
-        }
+        matvec::gemv(&self.a_cm, r, r, n, |j| tx[j], u, |k| k);
         // u ← S⁻¹u = z_d
         dense::solve_lower_in_place(&self.l, r, &self.l_inv_diag, u);
         dense::solve_lower_transpose_in_place(&self.l, r, &self.l_inv_diag, u);
         // x ← D̃⁻¹(r̃ − A_dᵀz_d)
-        for k0 in (0..full).step_by(4) {
-            let c = [-u[k0], -u[k0 + 1], -u[k0 + 2], -u[k0 + 3]];
-            axpy4(x, cols4(&self.at, n, k0, 0), c);
-        }
-        for k in full..r {
-            axpy(x, -u[k], &self.at[k * n..(k + 1) * n]);
-        }
+        matvec::gemv(&self.at, n, n, r, |k| -u[k], x, |j| j);
         for (x, &s) in x.iter_mut().zip(&self.dt_inv) {
             *x *= s;
         }
@@ -388,6 +381,7 @@ impl QuasiDefiniteLdl for DualNormalEquations {
         for &(pos, dst, len) in &self.a_runs {
             self.at[dst..dst + len].copy_from_slice(&values[pos..pos + len]);
         }
+        transpose(&self.at, self.n, self.rows.len(), &mut self.a_cm);
         pulp::Arch::new().dispatch(Kernel::Factor(self, eps, delta))
     }
 
@@ -472,10 +466,11 @@ impl SchurKernels for DualNormalEquations {
 
 impl DualNormalEquations {
     /// `yx ← yx + Aᵀxz` and `yz ← A xx` with `A` as last factored, the
-    /// kept rows four columns of `A_dᵀ` at a time (one pass over `A_dᵀ`).
+    /// kept rows by the products of [`crate::matvec`].
     #[inline(always)]
     fn add_a_products(&self, yx: &mut [f64], yz: &mut [f64], xx: &[f64], xz: &[f64]) {
         let (n, r) = (self.n, self.rows.len());
+        let rows = &self.rows;
         for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
             if j == usize::MAX {
                 yz[i] = 0.0;
@@ -484,25 +479,11 @@ impl DualNormalEquations {
                 yz[i] = v * xx[j];
             }
         }
-        let full = r / 4 * 4;
-        for k0 in (0..full).step_by(4) {
-            let c = cols4(&self.at, n, k0, 0);
-            let rows = [
-                self.rows[k0],
-                self.rows[k0 + 1],
-                self.rows[k0 + 2],
-                self.rows[k0 + 3],
-            ];
-            axpy4(yx, c, [xz[rows[0]], xz[rows[1]], xz[rows[2]], xz[rows[3]]]);
-            for (t, i) in dot4(c, xx).into_iter().zip(rows) {
-                yz[i] = t;
-            }
+        matvec::gemv(&self.at, n, n, r, |k| xz[rows[k]], yx, |j| j);
+        for &i in rows {
+            yz[i] = 0.0;
         }
-        for k in full..r {
-            let col = &self.at[k * n..(k + 1) * n];
-            axpy(yx, xz[self.rows[k]], col);
-            yz[self.rows[k]] = dot(col, xx);
-        }
+        matvec::gemv(&self.a_cm, r, r, n, |j| xx[j], yz, |k| rows[k]);
     }
 
     /// `aty = Aᵀy` and `ax = A x` for the `A` of the last factorization,
@@ -521,11 +502,20 @@ impl DualNormalEquations {
     }
 }
 
-/// Rows of a panel kept in the first-level cache while every kept row of
-/// `A_d` is applied to them ([`DualNormalEquations::solve_panel`]); a
-/// multiple of four, so that blocks keep the four-way partial sums of
-/// [`dense::dot`] aligned.
-const PANEL_ROWS: usize = 128;
+/// `out ← aᵀ` for a column-major `rows × cols` matrix `a`, by blocks of
+/// 16 × 16 entries.
+fn transpose(a: &[f64], rows: usize, cols: usize, out: &mut [f64]) {
+    const B: usize = 16;
+    for c0 in (0..cols).step_by(B) {
+        for r0 in (0..rows).step_by(B) {
+            for c in c0..(c0 + B).min(cols) {
+                for r in r0..(r0 + B).min(rows) {
+                    out[c + cols * r] = a[r + rows * c];
+                }
+            }
+        }
+    }
+}
 
 /// Scratch memory of [`DualNormalEquations::solve_panel`] for panels of `L`
 /// columns.
@@ -533,7 +523,7 @@ const PANEL_ROWS: usize = 128;
 pub struct PanelScratch<const L: usize> {
     t: Vec<[f64; L]>,
     u: Vec<[f64; L]>,
-    acc: Vec<[[f64; L]; 4]>,
+    v: Vec<[f64; L]>,
 }
 
 impl DualNormalEquations {
@@ -541,10 +531,9 @@ impl DualNormalEquations {
     /// a panel (`n + m` rows of `L` interleaved right-hand sides), each
     /// column with exactly the arithmetic of the single-column solve, so
     /// the results are bitwise those of `L` separate solves — whichever
-    /// columns share the panel. The products with `A_d` and `A_dᵀ`, two
-    /// passes over `A_dᵀ` per column when solving one column at a time,
-    /// become one pass per panel whose rows stay in cache: each entry of
-    /// `A_dᵀ` is loaded once for `L` multiply-adds.
+    /// columns share the panel. The products with `A_d` and `A_dᵀ` run in
+    /// the lane kernels of [`crate::matvec`]: one pass over each matrix
+    /// per panel, each entry broadcast to `L` fused multiply-adds.
     ///
     /// The single-column solve scales a right-hand side of magnitude above
     /// `1e100` by a power of two first; a panel with such a column is solved
@@ -577,7 +566,7 @@ impl DualNormalEquations {
         let (n, r) = (self.n, self.rows.len());
         scratch.t.resize(n, [0.0; L]);
         scratch.u.resize(r, [0.0; L]);
-        scratch.acc.resize(r, [[0.0; L]; 4]);
+        scratch.v.resize(r, [0.0; L]);
         pulp::Arch::new().dispatch(SolvePanel {
             dn: self,
             x,
@@ -592,7 +581,7 @@ impl DualNormalEquations {
         let (n, r) = (self.n, self.rows.len());
         let (x, z) = x.split_at_mut(n);
         let w = &self.w;
-        let PanelScratch { t, u, acc } = sc;
+        let PanelScratch { t, u, v: neg_u } = sc;
         // x ← r̃ = r_x + A_sᵀD_s⁻¹r_s
         for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
             if j != usize::MAX {
@@ -607,77 +596,23 @@ impl DualNormalEquations {
                 t[c] = x[c] * s;
             }
         }
-        // u ← A_d D̃⁻¹r̃ − r_d: per kept row, the four partial sums of
-        // `dense::dot` over the rows in blocks, then the tail.
-        let head = n - n % 4;
-        acc.fill([[0.0; L]; 4]);
-        for jb in (0..head).step_by(PANEL_ROWS) {
-            let je = (jb + PANEL_ROWS).min(head);
-            let tb = &t[jb..je];
-            for (k, acc) in acc.iter_mut().enumerate() {
-                let a = &self.at[k * n + jb..k * n + je];
-                let mut s = *acc;
-                for (ac, tc) in a.chunks_exact(4).zip(tb.chunks_exact(4)) {
-                    for l in 0..4 {
-                        for c in 0..L {
-                            s[l][c] += ac[l] * tc[l][c];
-                        }
-                    }
-                }
-                *acc = s;
+        // u ← A_d D̃⁻¹r̃ − r_d
+        for (u, &i) in u.iter_mut().zip(&self.rows) {
+            for c in 0..L {
+                u[c] = -z[i][c];
             }
         }
-        for (k, (u, acc)) in u.iter_mut().zip(acc.iter()).enumerate() {
-            let mut s = [0.0; L];
-            for c in 0..L {
-                s[c] = (acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]);
-            }
-            for j in head..n {
-                let a = self.at[k * n + j];
-                for c in 0..L {
-                    s[c] += a * t[j][c];
-                }
-            }
-            let zk = &z[self.rows[k]];
-            for c in 0..L {
-                u[c] = s[c] - zk[c];
-            }
-        }
+        matvec::gemv_lanes(&self.a_cm, r, t, u);
         // u ← S⁻¹u
         dense::solve_lower_lanes(&self.l, r, &self.l_inv_diag, u);
         dense::solve_lower_transpose_lanes(&self.l, r, &self.l_inv_diag, u);
-        // x ← D̃⁻¹(r̃ − A_dᵀz_d): the sums of `dense::axpy4` over groups of
-        // four kept rows, then `dense::axpy` for the rest, in blocks of rows.
-        let full = r / 4 * 4;
-        for jb in (0..n).step_by(PANEL_ROWS) {
-            let je = (jb + PANEL_ROWS).min(n);
-            let xb = &mut x[jb..je];
-            for k0 in (0..full).step_by(4) {
-                let mut cf = [[0.0; L]; 4];
-                for q in 0..4 {
-                    for c in 0..L {
-                        cf[q][c] = -u[k0 + q][c];
-                    }
-                }
-                let a0 = &self.at[k0 * n + jb..k0 * n + je];
-                let a1 = &self.at[(k0 + 1) * n + jb..(k0 + 1) * n + je];
-                let a2 = &self.at[(k0 + 2) * n + jb..(k0 + 2) * n + je];
-                let a3 = &self.at[(k0 + 3) * n + jb..(k0 + 3) * n + je];
-                for ((((y, &u0), &u1), &u2), &u3) in xb.iter_mut().zip(a0).zip(a1).zip(a2).zip(a3) {
-                    for c in 0..L {
-                        y[c] += (cf[0][c] * u0 + cf[1][c] * u1) + (cf[2][c] * u2 + cf[3][c] * u3);
-                    }
-                }
-            }
-            for k in full..r {
-                let a = &self.at[k * n + jb..k * n + je];
-                for (y, &ak) in xb.iter_mut().zip(a) {
-                    for c in 0..L {
-                        y[c] += -u[k][c] * ak;
-                    }
-                }
+        // x ← D̃⁻¹(r̃ − A_dᵀz_d)
+        for (v, u) in neg_u.iter_mut().zip(u.iter()) {
+            for c in 0..L {
+                v[c] = -u[c];
             }
         }
+        matvec::gemv_lanes(&self.at, n, neg_u, x);
         for (x, &s) in x.iter_mut().zip(&self.dt_inv) {
             for c in 0..L {
                 x[c] *= s;

@@ -51,6 +51,7 @@ pub mod hsde;
 pub mod io;
 pub mod kkt;
 pub mod ldl;
+pub mod matvec;
 pub mod normal;
 pub mod problem;
 pub mod projection;
