@@ -151,7 +151,7 @@ fn sudoku_training_lowers_the_loss() {
                 .lines()
                 .next()
                 .unwrap()
-                .ends_with(",perturbed_iterations")
+                .ends_with(",perturbed_iterations,ipm_forward_share,ipm_forward_iterations")
     );
     for f in &out.files {
         assert!(std::fs::metadata(f).unwrap().len() > 0, "{}", f.display());
@@ -232,5 +232,60 @@ fn sudoku_trains_on_the_operator_splitting_solver() {
         },
     );
     assert!(stopped.is_err() && calls == 1);
+    assert!(r.epochs.iter().all(|e| e.ipm_forward_share == 0.0));
+    // From threshold 0 every minibatch after the first takes its forward
+    // solves from the interior point, and training still lowers the loss.
+    let switched = SudokuConfig {
+        ipm_forward_above: Some(0.0),
+        methods: vec![SudokuMethod::LpgdAverage, SudokuMethod::Gd],
+        ..cfg.clone()
+    };
+    let out = sudoku::run(&switched).unwrap();
+    for r in &out.runs {
+        let (first, last) = (r.epochs[0].train.mse, r.epochs[cfg.epochs].train.mse);
+        assert!(last < first, "{:?}: train MSE {first} → {last}", r.method);
+        let (e1, e2) = (&r.epochs[1], &r.epochs[2]);
+        assert!((e1.ipm_forward_share - 2.0 / 3.0).abs() < 1e-12, "{e1:?}");
+        assert_eq!(e2.ipm_forward_share, 1.0);
+        assert!(e1.forward_iterations > 1.0 && e1.ipm_forward_iterations > 1.0);
+        assert!(r
+            .epochs
+            .iter()
+            .all(|e| e.train.failed == 0 && e.test.failed == 0 && e.backward_failures == 0));
+    }
     std::fs::remove_dir_all(&cfg.out).unwrap();
+}
+
+/// The forward-solver policy: the interior point after a minibatch above
+/// the threshold, operator splitting again every tenth minibatch.
+#[test]
+fn sudoku_forward_policy_switches_on_iteration_counts() {
+    use lpgd::experiments::sudoku::{ForwardPolicy, SudokuConfig, FORWARD_PROBE_EVERY};
+    use lpgd::Method;
+    let cfg = SudokuConfig::paper();
+    let mut policy = ForwardPolicy::new(&cfg);
+    assert_eq!(policy.next_method(), Method::Admm);
+    policy.observe(cfg.ipm_forward_above.unwrap());
+    assert_eq!(policy.next_method(), Method::Admm);
+    policy.observe(cfg.ipm_forward_above.unwrap() + 1.0);
+    assert_eq!(policy.current(), Method::InteriorPoint);
+    for _ in 1..FORWARD_PROBE_EVERY {
+        assert_eq!(policy.next_method(), Method::InteriorPoint);
+    }
+    assert_eq!(policy.next_method(), Method::Admm);
+    policy.observe(10.0);
+    assert_eq!(policy.next_method(), Method::Admm);
+    assert_eq!(policy.current(), Method::Admm);
+    // Never on an interior-point layer or without a threshold.
+    for cfg in [
+        SudokuConfig::quick(),
+        SudokuConfig {
+            ipm_forward_above: None,
+            ..SudokuConfig::paper()
+        },
+    ] {
+        let mut policy = ForwardPolicy::new(&cfg);
+        policy.observe(1e9);
+        assert_eq!(policy.next_method(), cfg.solver);
+    }
 }

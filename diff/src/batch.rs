@@ -25,7 +25,7 @@ use crate::layer::{Backward, BackwardInfo, DiffSolver, Mode};
 use crate::lpgd::{self, Envelope, LpgdSettings};
 use crate::params::LossGrad;
 use lpgd_solver::batch::{BatchItem, BatchSolver};
-use lpgd_solver::{ProblemData, Settings, Solution, Solver, SolverError, Start};
+use lpgd_solver::{Method, ProblemData, Settings, Solution, Solver, SolverError, Start};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -80,6 +80,9 @@ pub struct InstanceResult {
 #[derive(Clone)]
 pub struct DiffBatch {
     proto: DiffSolver,
+    /// The forward solves' own batch solver, when they use another method
+    /// than the layer ([`DiffBatch::set_forward_method`]).
+    forward_solver: Option<BatchSolver>,
 }
 
 impl DiffBatch {
@@ -87,6 +90,7 @@ impl DiffBatch {
     pub fn new(base: ProblemData, settings: Settings) -> Result<Self, DiffError> {
         Ok(DiffBatch {
             proto: DiffSolver::new(base, settings)?,
+            forward_solver: None,
         })
     }
 
@@ -108,6 +112,59 @@ impl DiffBatch {
         self.proto.set_perturbed_tolerance(eps)
     }
 
+    /// The method of the forward solves: the layer's own
+    /// (`settings.method`, the default) or another one. The backward passes
+    /// stay with the layer's method: LPGD's perturbed solves start from the
+    /// forward solution (`Start::Point`), and implicit differentiation
+    /// linearizes at it. So a layer on the operator-splitting method can
+    /// take its forward solutions from the interior point, whose iteration
+    /// count does not grow on degenerate problems (hundreds of
+    /// operator-splitting iterations against a handful of interior-point
+    /// ones on the learned Sudoku LPs), and keep the cheap warm-started
+    /// perturbed solves. Forward solutions of the other method are not
+    /// refined ([`DiffBatch::set_refinement`] applies to the layer's own).
+    ///
+    /// ```
+    /// use lpgd_diff::batch::{BatchInstance, DiffBatch};
+    /// use lpgd_diff::{Envelope, LossGrad, LpgdSettings, Mode};
+    /// use lpgd_solver::{CscMatrix, Method, ProblemData, Settings, SupportedCone};
+    /// // minimize ½x² + cx subject to x ≤ 1, on the operator-splitting
+    /// // method with interior-point forward solves.
+    /// let a = CscMatrix::from_triplets(1, 1, &[0], &[0], &[1.0]).unwrap();
+    /// let base = ProblemData::new(Some(CscMatrix::identity(1)), vec![0.0], a, vec![1.0],
+    ///     vec![SupportedCone::Nonnegative(1)]).unwrap();
+    /// let mut batch = DiffBatch::new(base, Settings { method: Method::Admm, ..Settings::default() }).unwrap();
+    /// batch.set_forward_method(Method::InteriorPoint).unwrap();
+    /// let loss = LossGrad::on_x(vec![1.0]);
+    /// let items = [BatchInstance { c: &[-0.5], b: &[1.0], loss: Some(&loss) }];
+    /// let mode = Mode::Lpgd(LpgdSettings { tau: 1e-3, envelope: Envelope::Average, ..Default::default() });
+    /// let out = batch.forward_backward(&items, mode);
+    /// let r = out[0].as_ref().unwrap();
+    /// assert!((r.solution.x[0] - 0.5).abs() < 1e-6);
+    /// assert!((r.backward.as_ref().unwrap().grad.c[0] + 1.0).abs() < 1e-2);
+    /// ```
+    pub fn set_forward_method(&mut self, method: Method) -> Result<(), DiffError> {
+        let settings = self.proto.solver().settings();
+        if method == settings.method {
+            self.forward_solver = None;
+            return Ok(());
+        }
+        let settings = Settings {
+            method,
+            ..settings.clone()
+        };
+        self.forward_solver = Some(BatchSolver::new(self.problem().clone(), settings)?);
+        Ok(())
+    }
+
+    /// The method of the forward solves ([`DiffBatch::set_forward_method`]).
+    pub fn forward_method(&self) -> Method {
+        match &self.forward_solver {
+            Some(fs) => fs.method(),
+            None => self.proto.solver().settings().method,
+        }
+    }
+
     /// The prototype problem.
     pub fn problem(&self) -> &ProblemData {
         self.proto.problem()
@@ -118,7 +175,19 @@ impl DiffBatch {
         layer.update_c(c)?;
         layer.update_b(b)?;
         let t0 = std::time::Instant::now();
-        let sol = layer.solve()?.clone();
+        let sol = match &self.forward_solver {
+            Some(fs) => {
+                let item = BatchItem {
+                    c,
+                    b,
+                    start: Start::Cold,
+                };
+                let sol = fs.solve_sequential(&[item]).remove(0).map_err(diff_error)?;
+                layer.set_solution(sol.clone());
+                sol
+            }
+            None => layer.solve()?.clone(),
+        };
         Ok((layer, sol, t0.elapsed().as_secs_f64()))
     }
 
@@ -135,7 +204,15 @@ impl DiffBatch {
 
     /// Forward solves only.
     pub fn forward(&self, items: &[BatchInstance<'_>]) -> Vec<Result<Solution, DiffError>> {
-        if let Some(bs) = self.lockstep() {
+        let lockstep;
+        let solver = match &self.forward_solver {
+            Some(fs) => Some(fs),
+            None => {
+                lockstep = self.lockstep();
+                lockstep.as_ref()
+            }
+        };
+        if let Some(bs) = solver {
             let batch: Vec<BatchItem> = items
                 .iter()
                 .map(|it| BatchItem {

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use lpgd_diff::batch::{BatchInstance, DiffBatch};
-use lpgd_diff::{DiffError, DiffSolver, Envelope, LossGrad, LpgdSettings, Mode};
+use lpgd_diff::{DiffError, DiffSolver, Envelope, ImplicitSettings, LossGrad, LpgdSettings, Mode};
 use lpgd_solver::{Method, Settings};
 
 /// `(c, b)` of one instance.
@@ -271,6 +271,84 @@ fn perturbed_tolerance_trades_iterations_for_accuracy() {
     let mut batch = DiffBatch::new(base, Settings::default()).unwrap();
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         assert!(batch.set_perturbed_tolerance(Some(bad)).is_err());
+    }
+}
+
+/// Forward solves on another method than the layer's: the interior point's
+/// solutions, with LPGD's perturbed solves and the implicit derivatives of
+/// the operator-splitting layer at them.
+#[test]
+fn forward_method_takes_the_other_methods_solutions() {
+    let (base, data) = family(6);
+    let loss = LossGrad::on_x(vec![1.0; base.n()]);
+    let items = instances(&data, &loss);
+    let mut settings = Settings {
+        method: Method::Admm,
+        ..Settings::default()
+    };
+    settings.admm.eps_abs = 1e-9;
+    settings.admm.eps_rel = 1e-9;
+    settings.admm.eps_feas = 1e-9;
+    let ipm_settings = Settings {
+        method: Method::InteriorPoint,
+        ..settings.clone()
+    };
+    let ipm = DiffBatch::new(base.clone(), ipm_settings).unwrap();
+    let admm = DiffBatch::new(base.clone(), settings.clone()).unwrap();
+    let mut hybrid = DiffBatch::new(base.clone(), settings).unwrap();
+    assert_eq!(hybrid.forward_method(), Method::Admm);
+    hybrid.set_forward_method(Method::InteriorPoint).unwrap();
+    assert_eq!(hybrid.forward_method(), Method::InteriorPoint);
+    let implicit = Mode::Implicit(ImplicitSettings::default());
+    for mode in [average_mode(), implicit] {
+        let h = hybrid.forward_backward(&items, mode);
+        let i = ipm.forward_backward(&items, mode);
+        let a = admm.forward_backward(&items, mode);
+        for (k, ((h, i), a)) in h.iter().zip(&i).zip(&a).enumerate() {
+            let (h, i, a) = (
+                h.as_ref().unwrap(),
+                i.as_ref().unwrap(),
+                a.as_ref().unwrap(),
+            );
+            assert_eq!(
+                h.solution.x, i.solution.x,
+                "instance {k}: the interior point's"
+            );
+            assert_eq!(h.solution.iterations, i.solution.iterations);
+            assert_ne!(h.solution.x, a.solution.x);
+            let g = &h.backward.as_ref().unwrap().grad;
+            let err = g.rel_error(&a.backward.as_ref().unwrap().grad, 1e-12);
+            assert!(err < 1e-5, "{mode:?}, instance {k}: {err:e}");
+        }
+    }
+    // LPGD's perturbed solves stay on the layer's method: as many
+    // iterations as from the operator-splitting forward solutions, not the
+    // interior point's handful.
+    let h = hybrid.forward_backward(&items, average_mode());
+    let a = admm.forward_backward(&items, average_mode());
+    let i = ipm.forward_backward(&items, average_mode());
+    assert!(
+        perturbed_iterations(&h) > 2 * perturbed_iterations(&i),
+        "{} against the interior point's {}",
+        perturbed_iterations(&h),
+        perturbed_iterations(&i)
+    );
+    assert!(perturbed_iterations(&h) * 2 > perturbed_iterations(&a));
+    // Forward only, and without the lockstep path (refinement).
+    let f = hybrid.forward(&items);
+    let mut refined = hybrid.clone();
+    refined.set_refinement(1);
+    let r = refined.forward_backward(&items, average_mode());
+    for ((f, r), i) in f.iter().zip(&r).zip(&i) {
+        let i = &i.as_ref().unwrap().solution;
+        assert_eq!(f.as_ref().unwrap().x, i.x);
+        assert_eq!(r.as_ref().unwrap().solution.x, i.x);
+    }
+    // Back to the layer's own method.
+    hybrid.set_forward_method(Method::Admm).unwrap();
+    assert_eq!(hybrid.forward_method(), Method::Admm);
+    for (h, a) in hybrid.forward(&items).iter().zip(admm.forward(&items)) {
+        assert_eq!(h.as_ref().unwrap().x, a.unwrap().x);
     }
 }
 

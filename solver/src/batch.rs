@@ -42,7 +42,7 @@ use crate::admm::linsys::{ColumnBlock, KktFactor};
 use crate::admm::{AdmmSolver, FactorCache, RunState, Start};
 use crate::error::SolverError;
 use crate::problem::ProblemData;
-use crate::settings::Settings;
+use crate::settings::{Method, Settings};
 use crate::solution::Solution;
 use crate::solver::Solver;
 use rayon::prelude::*;
@@ -92,6 +92,7 @@ pub struct BatchItem<'a> {
 /// // x₁ + x₂ = −1 with x ≥ 0 is infeasible: only that problem says so.
 /// assert!(sols[2].as_ref().unwrap().status.is_infeasible());
 /// ```
+#[derive(Clone)]
 pub struct BatchSolver {
     proto: Solver,
 }
@@ -114,6 +115,11 @@ impl BatchSolver {
     /// The prototype problem.
     pub fn problem(&self) -> &ProblemData {
         self.proto.problem()
+    }
+
+    /// The method of the solves.
+    pub fn method(&self) -> Method {
+        self.proto.settings().method
     }
 
     /// Solves every item in parallel (rayon's global pool), returning the

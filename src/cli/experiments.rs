@@ -94,6 +94,12 @@ pub struct SudokuArgs {
     /// admm for paper).
     #[arg(long, value_enum)]
     solver: Option<MethodArg>,
+    /// With the operator-splitting solver: mean forward iterations of a
+    /// minibatch above which the next minibatches solve their forward
+    /// problems with the interior point (default: the preset's, 250 for
+    /// paper; `inf` never switches).
+    #[arg(long)]
+    ipm_forward_above: Option<f64>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -239,6 +245,9 @@ pub fn sudoku(args: SudokuArgs) -> ExitCode {
     cfg.progress = !args.quiet;
     if let Some(solver) = args.solver {
         cfg.solver = solver.into();
+    }
+    if let Some(above) = args.ipm_forward_above {
+        cfg.ipm_forward_above = Some(above);
     }
     cfg.rows = args.rows.unwrap_or(cfg.rows);
     cfg.train = args.train.unwrap_or(cfg.train);

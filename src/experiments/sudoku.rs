@@ -321,6 +321,11 @@ pub struct SudokuConfig {
     pub methods: Vec<SudokuMethod>,
     /// The conic solver of the layer (forward and LPGD's perturbed solves).
     pub solver: Method,
+    /// With the operator-splitting solver: the mean forward iterations of
+    /// a minibatch above which the following minibatches take their forward
+    /// solves from the interior point ([`ForwardPolicy`]); `None` (or
+    /// infinity) keeps them on operator splitting.
+    pub ipm_forward_above: Option<f64>,
     /// Seed of the puzzles and the initialization.
     pub seed: u64,
     /// Output directory.
@@ -347,6 +352,7 @@ impl SudokuConfig {
             gd_lr: 0.1,
             methods: SudokuMethod::ALL.to_vec(),
             solver: Method::InteriorPoint,
+            ipm_forward_above: None,
             seed: 0,
             out: PathBuf::from("results/sudoku"),
             progress: true,
@@ -359,7 +365,10 @@ impl SudokuConfig {
     /// factorization of the dense `249 × 249` dual normal equations and
     /// iterate in lockstep, where the interior point forms and factors them
     /// for every puzzle at every iteration: on 640 puzzles, one epoch of
-    /// the four methods took 24 s of layer time against 64 s.
+    /// the four methods took 24 s of layer time against 64 s. Minibatches
+    /// whose LPs have become hard for operator splitting take their forward
+    /// solves from the interior point ([`ForwardPolicy`],
+    /// [`IPM_FORWARD_ABOVE`]).
     pub fn paper() -> Self {
         SudokuConfig {
             n: 9,
@@ -368,6 +377,7 @@ impl SudokuConfig {
             test: 1000,
             epochs: 11,
             solver: Method::Admm,
+            ipm_forward_above: Some(IPM_FORWARD_ABOVE),
             ..SudokuConfig::quick()
         }
     }
@@ -401,8 +411,15 @@ pub struct EpochRecord {
     pub backward_s: f64,
     /// Backward passes that failed (skipped) in this epoch.
     pub backward_failures: usize,
-    /// Mean iterations of the epoch's training forward solves.
+    /// Mean iterations of the epoch's training forward solves on the
+    /// layer's solver.
     pub forward_iterations: f64,
+    /// Fraction of the epoch's training forward solves that
+    /// [`ForwardPolicy`] gave to the interior point (operator-splitting
+    /// layers), and their mean iterations.
+    pub ipm_forward_share: f64,
+    /// See [`EpochRecord::ipm_forward_share`].
+    pub ipm_forward_iterations: f64,
     /// Mean iterations of the epoch's perturbed solves (LPGD; 0 for GD).
     pub perturbed_iterations: f64,
 }
@@ -567,6 +584,89 @@ const FORWARD_SCALE: f64 = 1.0;
 /// 0.1 to 1 and 68 at 10.
 const PERTURBED_SCALE: f64 = 10.0;
 
+/// Mean operator-splitting iterations per forward solve of a minibatch
+/// above which the paper preset's next minibatches take their forward
+/// solves from the interior point ([`ForwardPolicy`]). The learned LPs
+/// become degenerate as training proceeds, and operator splitting then
+/// needs hundreds to over a thousand iterations per forward solve, where
+/// the interior point needs about 12 (to the same tolerance 1e-4). On 960
+/// paper-preset puzzles with LPGD-upper (seed 0, two threads), the
+/// forward time of an epoch whose operator-splitting solves averaged 420
+/// iterations was the same with either method (11.4 s against 11.5 s, the
+/// interior point on 90% of the minibatches at threshold 250), and of the
+/// next epoch, at 715–727 iterations, 12.5 s against 18.8 s. The
+/// perturbed solves took as many iterations from either start (67 against
+/// 66 per solve).
+pub const IPM_FORWARD_ABOVE: f64 = 400.0;
+
+/// Every how many minibatches a run whose forward solves went to the
+/// interior point tries operator splitting again ([`ForwardPolicy`]).
+pub const FORWARD_PROBE_EVERY: usize = 10;
+
+/// Which method solves a minibatch's forward problems, on an
+/// operator-splitting layer: the layer's own while its forward solves
+/// average at most [`SudokuConfig::ipm_forward_above`] iterations per
+/// minibatch, the interior point after a minibatch above it, with every
+/// [`FORWARD_PROBE_EVERY`]-th minibatch back on operator splitting to
+/// measure again. The backward passes stay on the layer's method (LPGD's
+/// perturbed solves warm-start from the forward solution,
+/// [`DiffBatch::set_forward_method`]). The choice depends on iteration
+/// counts only, so a run is reproducible from its seed.
+#[derive(Debug, Clone)]
+pub struct ForwardPolicy {
+    solver: Method,
+    above: f64,
+    on_ipm: bool,
+    since_probe: usize,
+}
+
+impl ForwardPolicy {
+    /// The policy of `cfg` (never switching unless the layer is on
+    /// operator splitting and `cfg.ipm_forward_above` is finite).
+    pub fn new(cfg: &SudokuConfig) -> Self {
+        let above = match (cfg.solver, cfg.ipm_forward_above) {
+            (Method::Admm, Some(a)) => a,
+            _ => f64::INFINITY,
+        };
+        ForwardPolicy {
+            solver: cfg.solver,
+            above,
+            on_ipm: false,
+            since_probe: 0,
+        }
+    }
+
+    /// The method of the current state (for evaluations).
+    pub fn current(&self) -> Method {
+        if self.on_ipm {
+            Method::InteriorPoint
+        } else {
+            self.solver
+        }
+    }
+
+    /// The method of the next minibatch's forward solves.
+    pub fn next_method(&mut self) -> Method {
+        if !self.on_ipm {
+            return self.solver;
+        }
+        self.since_probe += 1;
+        if self.since_probe >= FORWARD_PROBE_EVERY {
+            self.since_probe = 0;
+            self.solver
+        } else {
+            Method::InteriorPoint
+        }
+    }
+
+    /// Records the mean iterations of a minibatch solved on the layer's
+    /// method.
+    pub fn observe(&mut self, mean_iterations: f64) {
+        self.on_ipm = mean_iterations > self.above;
+        self.since_probe = 0;
+    }
+}
+
 /// Tolerance of LPGD's perturbed operator-splitting solves
 /// ([`DiffBatch::set_perturbed_tolerance`]; the interior point keeps its
 /// own). Measured on a minibatch of 32
@@ -577,7 +677,7 @@ const PERTURBED_SCALE: f64 = 10.0;
 /// 1e-3 (58) and 9.6% at 3e-3 (40).
 const PERTURBED_EPS: f64 = 1e-3;
 
-fn layer(model: &Model, solver: Method) -> Result<DiffBatch, ExperimentError> {
+fn layer(model: &Model, solver: Method, forward: Method) -> Result<DiffBatch, ExperimentError> {
     // The dual normal equations (bounds eliminated, the learned rows
     // dense) are what `Auto` chooses for the interior point at both board
     // sizes; asked for directly, every minibatch's setup skips the sparse
@@ -591,6 +691,13 @@ fn layer(model: &Model, solver: Method) -> Result<DiffBatch, ExperimentError> {
     settings.admm.eps_abs = ADMM_EPS;
     settings.admm.eps_rel = ADMM_EPS;
     settings.admm.eps_feas = ADMM_EPS;
+    if solver == Method::Admm {
+        // The interior-point forward solves of [`ForwardPolicy`] stop at
+        // the same tolerances.
+        settings.eps_abs = ADMM_EPS;
+        settings.eps_rel = ADMM_EPS;
+        settings.eps_feas = ADMM_EPS;
+    }
     let diff_err = |source| ExperimentError::Diff {
         context: "Sudoku layer".into(),
         source,
@@ -604,6 +711,7 @@ fn layer(model: &Model, solver: Method) -> Result<DiffBatch, ExperimentError> {
             .set_perturbed_tolerance(Some(PERTURBED_EPS))
             .map_err(diff_err)?;
     }
+    batch.set_forward_method(forward).map_err(diff_err)?;
     Ok(batch)
 }
 
@@ -611,11 +719,12 @@ fn layer(model: &Model, solver: Method) -> Result<DiffBatch, ExperimentError> {
 fn evaluate(
     model: &Model,
     solver: Method,
+    forward: Method,
     puzzles: &[Puzzle],
     clues: &[Vec<f64>],
     n: usize,
 ) -> Result<SetMetrics, ExperimentError> {
-    let batch = layer(model, solver)?;
+    let batch = layer(model, solver, forward)?;
     let b = model.rhs();
     let items: Vec<BatchInstance> = clues
         .iter()
@@ -660,12 +769,14 @@ pub fn initial_record(
     let model = initial_model(cfg, &mut training_rng(cfg));
     Ok(EpochRecord {
         epoch: 0,
-        train: evaluate(&model, cfg.solver, train, &costs(train, n), n)?,
-        test: evaluate(&model, cfg.solver, test, &costs(test, n), n)?,
+        train: evaluate(&model, cfg.solver, cfg.solver, train, &costs(train, n), n)?,
+        test: evaluate(&model, cfg.solver, cfg.solver, test, &costs(test, n), n)?,
         forward_s: 0.0,
         backward_s: 0.0,
         backward_failures: 0,
         forward_iterations: 0.0,
+        ipm_forward_share: 0.0,
+        ipm_forward_iterations: 0.0,
         perturbed_iterations: 0.0,
     })
 }
@@ -700,15 +811,18 @@ pub fn train(
     };
     let mut order: Vec<usize> = (0..train.len()).collect();
     let (mut fwd_total, mut bwd_total) = (0.0, 0.0);
+    let mut policy = ForwardPolicy::new(cfg);
     for epoch in 1..=cfg.epochs {
         rng.shuffle(&mut order);
         let mut xs: Vec<Option<Vec<f64>>> = vec![None; train.len()];
         let mut failures = 0;
         let (mut fwd_iters, mut fwd_solves) = (0u64, 0u64);
+        let (mut ipm_iters, mut ipm_solves) = (0u64, 0u64);
         let (mut pert_iters, mut pert_solves) = (0u64, 0u64);
         for chunk in order.chunks(cfg.batch) {
             let start = Instant::now();
-            let batch = layer(&model, cfg.solver)?;
+            let forward = policy.next_method();
+            let batch = layer(&model, cfg.solver, forward)?;
             let b = model.rhs();
             let items: Vec<BatchInstance> = chunk
                 .iter()
@@ -728,14 +842,22 @@ pub fn train(
             let wall = start.elapsed().as_secs_f64();
             let mut grad = vec![0.0; model.theta.len()];
             let (mut fwd, mut bwd, mut used) = (0.0, 0.0, 0usize);
+            let (mut batch_iters, mut batch_solves) = (0u64, 0u64);
             for (&i, r) in chunk.iter().zip(results) {
                 let Ok(r) = r else {
                     failures += 1;
                     continue;
                 };
                 fwd += r.forward_time_s;
-                fwd_iters += u64::from(r.solution.iterations);
-                fwd_solves += 1;
+                if forward == cfg.solver {
+                    fwd_iters += u64::from(r.solution.iterations);
+                    fwd_solves += 1;
+                    batch_iters += u64::from(r.solution.iterations);
+                    batch_solves += 1;
+                } else {
+                    ipm_iters += u64::from(r.solution.iterations);
+                    ipm_solves += 1;
+                }
                 if let Some(bw) = &r.backward {
                     for &(_, _, it) in &bw.info.solves {
                         pert_iters += u64::from(it);
@@ -763,6 +885,9 @@ pub fn train(
             };
             fwd_total += wall * share;
             bwd_total += wall * (1.0 - share);
+            if forward == cfg.solver {
+                policy.observe(mean(batch_iters, batch_solves));
+            }
             if used > 0 {
                 let scale = 1.0 / used as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
@@ -773,7 +898,7 @@ pub fn train(
             }
         }
         let train_metrics = metrics(train, &xs, n);
-        let test_metrics = evaluate(&model, cfg.solver, test, &test_c, n)?;
+        let test_metrics = evaluate(&model, cfg.solver, policy.current(), test, &test_c, n)?;
         if let Some(bar) = bar {
             bar.set_message(format!(
                 "{} epoch {epoch}: train MSE {:.4}, test error {:.3}, iterations {:.0} forward / {:.0} perturbed",
@@ -792,6 +917,8 @@ pub fn train(
             backward_s: bwd_total,
             backward_failures: failures,
             forward_iterations: mean(fwd_iters, fwd_solves),
+            ipm_forward_share: ipm_solves as f64 / (ipm_solves + fwd_solves).max(1) as f64,
+            ipm_forward_iterations: mean(ipm_iters, ipm_solves),
             perturbed_iterations: mean(pert_iters, pert_solves),
         });
         on_epoch(&run)?;
@@ -826,6 +953,9 @@ fn validate(cfg: &SudokuConfig) -> Result<(), ExperimentError> {
     for (name, v) in [("lpgd-rho", cfg.lpgd_rho), ("gd-rho", cfg.gd_rho)] {
         require(v >= 0.0 && v.is_finite(), name, v, "nonnegative and finite")?;
     }
+    if let Some(v) = cfg.ipm_forward_above {
+        require(v >= 0.0, "ipm-forward-above", v, "nonnegative")?;
+    }
     require(!cfg.methods.is_empty(), "methods", "[]", "at least one")
 }
 
@@ -841,7 +971,7 @@ fn write_tables(
         for e in &r.epochs {
             for (set, m) in [("train", e.train), ("test", e.test)] {
                 rows.push(format!(
-                    "{},{},{set},{},{},{},{},{},{},{},{},{}",
+                    "{},{},{set},{},{},{},{},{},{},{},{},{},{},{}",
                     r.method.as_str(),
                     e.epoch,
                     m.mse,
@@ -852,7 +982,9 @@ fn write_tables(
                     e.backward_s,
                     e.backward_failures,
                     e.forward_iterations,
-                    e.perturbed_iterations
+                    e.perturbed_iterations,
+                    e.ipm_forward_share,
+                    e.ipm_forward_iterations
                 ));
             }
         }
@@ -860,7 +992,7 @@ fn write_tables(
     let csv = cfg.out.join("curves.csv");
     write_csv(
         &csv,
-        "method,epoch,set,mse,error,violated,failed_solves,forward_s,backward_s,backward_failures,forward_iterations,perturbed_iterations",
+        "method,epoch,set,mse,error,violated,failed_solves,forward_s,backward_s,backward_failures,forward_iterations,perturbed_iterations,ipm_forward_share,ipm_forward_iterations",
         &rows,
     )?;
     let mut table = String::from(

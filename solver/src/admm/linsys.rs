@@ -349,6 +349,13 @@ impl KktFactor {
 /// fixed width and need no bounds checks.
 pub const PANEL: usize = 8;
 
+/// Largest number of columns of a partial last panel that the dual normal
+/// equations solve one at a time rather than as a panel: a panel costs
+/// about as much with one live column as with eight (the lane products of
+/// [`crate::matvec`] run on every lane), a single-column solve about one
+/// lane's share. Both give the same bits.
+const NARROW_PANEL: usize = 3;
+
 /// Right-hand sides of a multi-column solve with [`KktFactor::solve_columns`],
 /// kept in the factorization's row order (fill-reducing for the sparse
 /// `LDLᵀ`, the original one for the dual normal equations) and in panels of
@@ -364,6 +371,7 @@ pub struct ColumnBlock {
     /// Scratch of the dual normal equations' panel and single-column solves.
     dense: PanelScratch<PANEL>,
     single: Option<Scratch>,
+    column: Vec<f64>,
 }
 
 impl ColumnBlock {
@@ -375,6 +383,7 @@ impl ColumnBlock {
             x: vec![[0.0; PANEL]; cols.div_ceil(PANEL) * dim],
             dense: PanelScratch::default(),
             single: None,
+            column: Vec::new(),
         }
     }
 
@@ -470,15 +479,34 @@ impl KktFactor {
                 return true;
             }
             let ColumnBlock {
-                x, dense, single, ..
+                x,
+                dense,
+                single,
+                column,
+                ..
             } = block;
             let x = &mut x[..k.div_ceil(PANEL) * dim];
             for row in &mut x[(k / PANEL) * dim..] {
                 row[k % PANEL..].fill(0.0);
             }
             let single = single.get_or_insert_with(|| dn.scratch());
-            for panel in x.chunks_exact_mut(dim) {
-                dn.solve_panel(panel, dense, single);
+            let narrow = k % PANEL;
+            for (p, panel) in x.chunks_exact_mut(dim).enumerate() {
+                if p == k / PANEL && narrow <= NARROW_PANEL {
+                    // A partial panel with few columns: column by column.
+                    column.resize(dim, 0.0);
+                    for c in 0..narrow {
+                        for (v, row) in column.iter_mut().zip(panel.iter()) {
+                            *v = row[c];
+                        }
+                        dn.solve_with(column, single);
+                        for (v, row) in column.iter().zip(panel.iter_mut()) {
+                            row[c] = *v;
+                        }
+                    }
+                } else {
+                    dn.solve_panel(panel, dense, single);
+                }
             }
             return true;
         }
