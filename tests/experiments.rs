@@ -260,7 +260,9 @@ fn sudoku_trains_on_the_operator_splitting_solver() {
 /// the threshold, operator splitting again every tenth minibatch.
 #[test]
 fn sudoku_forward_policy_switches_on_iteration_counts() {
-    use lpgd::experiments::sudoku::{ForwardPolicy, SudokuConfig, FORWARD_PROBE_EVERY};
+    use lpgd::experiments::sudoku::{
+        ForwardPolicy, SudokuConfig, FORWARD_PROBE_EVERY, FORWARD_PROBE_MAX,
+    };
     use lpgd::Method;
     let cfg = SudokuConfig::paper();
     let mut policy = ForwardPolicy::new(&cfg);
@@ -273,9 +275,27 @@ fn sudoku_forward_policy_switches_on_iteration_counts() {
         assert_eq!(policy.next_method(), Method::InteriorPoint);
     }
     assert_eq!(policy.next_method(), Method::Admm);
+    // A probe still above: the next one comes after twice as many, up to
+    // the longest interval.
+    let mut every = FORWARD_PROBE_EVERY;
+    for _ in 0..6 {
+        policy.observe(1e4);
+        every = (2 * every).min(FORWARD_PROBE_MAX);
+        for _ in 1..every {
+            assert_eq!(policy.next_method(), Method::InteriorPoint);
+        }
+        assert_eq!(policy.next_method(), Method::Admm);
+    }
+    assert_eq!(every, FORWARD_PROBE_MAX);
     policy.observe(10.0);
     assert_eq!(policy.next_method(), Method::Admm);
     assert_eq!(policy.current(), Method::Admm);
+    // Switched again: probes from the first interval.
+    policy.observe(1e4);
+    for _ in 1..FORWARD_PROBE_EVERY {
+        assert_eq!(policy.next_method(), Method::InteriorPoint);
+    }
+    assert_eq!(policy.next_method(), Method::Admm);
     // Never on an interior-point layer or without a threshold.
     for cfg in [
         SudokuConfig::quick(),
