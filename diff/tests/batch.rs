@@ -150,6 +150,18 @@ fn augmented_batch_matches_single_layers() {
 
 /// LPGD-average with `τ = 0.1`, `ρ = 0.5`: the mode of the perturbed-solve
 /// settings tests.
+/// Operator-splitting settings with all three tolerances `eps`.
+fn admm_settings(eps: f64) -> Settings {
+    let mut settings = Settings {
+        method: Method::Admm,
+        ..Settings::default()
+    };
+    settings.admm.eps_abs = eps;
+    settings.admm.eps_rel = eps;
+    settings.admm.eps_feas = eps;
+    settings
+}
+
 fn average_mode() -> Mode {
     Mode::Lpgd(LpgdSettings {
         tau: 0.1,
@@ -176,13 +188,7 @@ fn perturbed_iterations(out: &[Result<lpgd_diff::batch::InstanceResult, DiffErro
 #[test]
 fn perturbed_scale_changes_the_start_not_the_gradient() {
     let (base, data) = family(6);
-    let mut settings = Settings {
-        method: Method::Admm,
-        ..Settings::default()
-    };
-    settings.admm.eps_abs = 1e-10;
-    settings.admm.eps_rel = 1e-10;
-    settings.admm.eps_feas = 1e-10;
+    let settings = admm_settings(1e-10);
     let loss = LossGrad::on_x(vec![1.0; base.n()]);
     let items = instances(&data, &loss);
     let mode = average_mode();
@@ -282,13 +288,7 @@ fn forward_method_takes_the_other_methods_solutions() {
     let (base, data) = family(6);
     let loss = LossGrad::on_x(vec![1.0; base.n()]);
     let items = instances(&data, &loss);
-    let mut settings = Settings {
-        method: Method::Admm,
-        ..Settings::default()
-    };
-    settings.admm.eps_abs = 1e-9;
-    settings.admm.eps_rel = 1e-9;
-    settings.admm.eps_feas = 1e-9;
+    let settings = admm_settings(1e-9);
     let ipm_settings = Settings {
         method: Method::InteriorPoint,
         ..settings.clone()
