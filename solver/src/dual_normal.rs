@@ -378,10 +378,19 @@ impl QuasiDefiniteLdl for DualNormalEquations {
             }
             *s = d.recip();
         }
+        // `A` is the same at every interior-point iteration: its copies
+        // (and the strided transpose) are redone only when it changed.
+        let mut changed = false;
         for &(pos, dst, len) in &self.a_runs {
-            self.at[dst..dst + len].copy_from_slice(&values[pos..pos + len]);
+            let (at, src) = (&mut self.at[dst..dst + len], &values[pos..pos + len]);
+            if at != src {
+                at.copy_from_slice(src);
+                changed = true;
+            }
         }
-        transpose(&self.at, self.n, self.rows.len(), &mut self.a_cm);
+        if changed {
+            transpose(&self.at, self.n, self.rows.len(), &mut self.a_cm);
+        }
         pulp::Arch::new().dispatch(Kernel::Factor(self, eps, delta))
     }
 

@@ -203,6 +203,53 @@ fn dual_normal_equations_solve_matches_sparse_ldl() {
     assert_eq!(kkt.backend_name(), "normal equations");
 }
 
+/// New values of `A` reach the dual normal equations' dense copies (which
+/// are only rebuilt when `A` changed): a solve after `update_a_values`
+/// reaches a fresh solver's solution of the new data (not bitwise: the
+/// updated solver keeps its equilibration), far from the old one's.
+#[test]
+fn dual_normal_equations_follow_new_a_values() {
+    let prob = bounded_problem(7, 40, 2, 6, false);
+    let mut moved = prob.clone();
+    for (k, v) in moved.a.nzval.iter_mut().enumerate() {
+        if k % 3 == 0 {
+            *v *= 1.25;
+        }
+    }
+    for method in [
+        lpgd_solver::Method::InteriorPoint,
+        lpgd_solver::Method::Admm,
+    ] {
+        let mut settings = lpgd_solver::Settings {
+            method,
+            ..with_backend(KktBackend::DualNormalEquations)
+        };
+        settings.admm.eps_abs = 1e-9;
+        settings.admm.eps_rel = 1e-9;
+        settings.admm.eps_feas = 1e-9;
+        let mut solver = Solver::new(prob.clone(), settings.clone()).unwrap();
+        let first = solver.solve();
+        assert_eq!(first.status, Status::Solved, "{method:?}");
+        solver.update_a_values(&moved.a.nzval).unwrap();
+        let updated = solver.solve();
+        let fresh = Solver::new(moved.clone(), settings).unwrap().solve();
+        let dist = |u: &[f64], v: &[f64]| {
+            u.iter()
+                .zip(v)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max)
+        };
+        assert_eq!(updated.status, Status::Solved, "{method:?}");
+        assert!(dist(&first.x, &fresh.x) > 1e-2, "{method:?}");
+        let tol = 1e-4;
+        assert!(
+            dist(&updated.x, &fresh.x) < tol,
+            "{method:?}: {:e}",
+            dist(&updated.x, &fresh.x)
+        );
+    }
+}
+
 /// A non-diagonal `P` or a cone outside the diagonal family falls back to
 /// the sparse factorization when the dual normal equations are asked for.
 #[test]
