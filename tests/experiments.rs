@@ -256,6 +256,68 @@ fn sudoku_trains_on_the_operator_splitting_solver() {
     std::fs::remove_dir_all(&cfg.out).unwrap();
 }
 
+/// A looser tolerance for the training forward solves: fewer iterations,
+/// training still lowers the loss, and the evaluations keep the layer's
+/// tolerance (the same epoch-0 metrics).
+#[test]
+fn sudoku_training_tolerance_applies_to_training_solves_only() {
+    use lpgd::experiments::sudoku::{self, SudokuConfig, SudokuMethod};
+    use lpgd::experiments::ExperimentError;
+    use lpgd::Method;
+    let tight = SudokuConfig {
+        train: 48,
+        test: 8,
+        epochs: 2,
+        batch: 16,
+        methods: vec![SudokuMethod::LpgdAverage],
+        solver: Method::Admm,
+        train_eps: None,
+        seed: 6,
+        out: scratch("sudoku-train-eps"),
+        progress: false,
+        ..SudokuConfig::quick()
+    };
+    let loose = SudokuConfig {
+        train_eps: Some(1e-2),
+        ..tight.clone()
+    };
+    let a = &sudoku::run(&tight).unwrap().runs[0];
+    let b = &sudoku::run(&loose).unwrap().runs[0];
+    assert_eq!(a.epochs[0], b.epochs[0]);
+    let iterations = |r: &sudoku::SudokuRun| {
+        r.epochs[1..]
+            .iter()
+            .map(|e| e.forward_iterations)
+            .sum::<f64>()
+    };
+    assert!(
+        iterations(b) < 0.8 * iterations(a),
+        "{} against {}",
+        iterations(b),
+        iterations(a)
+    );
+    let (first, last) = (b.epochs[0].train.mse, b.epochs[2].train.mse);
+    assert!(last < first, "train MSE {first} → {last}");
+    assert!(b
+        .epochs
+        .iter()
+        .all(|e| e.train.failed == 0 && e.test.failed == 0 && e.backward_failures == 0));
+    for eps in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let bad = SudokuConfig {
+            train_eps: Some(eps),
+            ..loose.clone()
+        };
+        assert!(matches!(
+            sudoku::run(&bad),
+            Err(ExperimentError::InvalidConfig {
+                name: "train-eps",
+                ..
+            })
+        ));
+    }
+    std::fs::remove_dir_all(&tight.out).unwrap();
+}
+
 /// The forward-solver policy: the interior point after a minibatch above
 /// the threshold, operator splitting again every tenth minibatch.
 #[test]
