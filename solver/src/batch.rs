@@ -217,6 +217,8 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
                         factor: Arc::clone(factor),
                         block: ColumnBlock::new(dim, items.len()),
                         members: Vec::with_capacity(items.len()),
+                        checks: Vec::with_capacity(items.len()),
+                        products: vec![0.0; dim],
                     });
                     panels.len() - 1
                 }
@@ -232,6 +234,7 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
         }
         for p in panels.iter_mut().filter(|p| !p.members.is_empty()) {
             let solved = p.factor.solve_columns(&mut p.block, p.members.len());
+            p.checks.clear();
             for (col, &i) in p.members.iter().enumerate() {
                 if let Ok((solver, state)) = &mut runs[i] {
                     if solved {
@@ -239,7 +242,35 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
                     } else {
                         solver.solve_linear();
                     }
-                    solver.complete_iteration(state);
+                    if !solver.project_iteration(state) {
+                        continue;
+                    }
+                    if solved && solver.evaluation_due(state) {
+                        p.checks.push(i);
+                    } else {
+                        solver.conclude_iteration(state, false);
+                    }
+                }
+            }
+            // The termination checks' products `A u_x`, `Aᵀu_y`, a panel
+            // of problems per pass over `A` (the same bits as one by one).
+            for (col, &i) in p.checks.iter().enumerate() {
+                if let Ok((solver, _)) = &runs[i] {
+                    p.factor
+                        .set_column(&mut p.block, col, solver.residual_point());
+                }
+            }
+            let ready = p.factor.a_products_columns(&mut p.block, p.checks.len());
+            for (col, &i) in p.checks.iter().enumerate() {
+                if let Ok((solver, state)) = &mut runs[i] {
+                    if ready {
+                        p.factor.get_column(&p.block, col, &mut p.products);
+                        let (aty, ax) = solver.product_buffers();
+                        let (pa, pb) = p.products.split_at(aty.len());
+                        aty.copy_from_slice(pa);
+                        ax.copy_from_slice(pb);
+                    }
+                    solver.conclude_iteration(state, ready);
                 }
             }
         }
@@ -257,4 +288,8 @@ struct Panel {
     factor: Arc<KktFactor>,
     block: ColumnBlock,
     members: Vec<usize>,
+    /// The members whose iteration checks termination, and a column of
+    /// their products.
+    checks: Vec<usize>,
+    products: Vec<f64>,
 }

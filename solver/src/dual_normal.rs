@@ -83,6 +83,9 @@ pub struct DualNormalEquations {
     /// `A_d` column-major (`r × n`), for the products `A_d v`
     /// ([`crate::matvec`]).
     a_cm: Vec<f64>,
+    /// Whether `A` may have changed since `at` and `a_cm` were copied
+    /// ([`QuasiDefiniteLdl::invalidate`]).
+    a_stale: bool,
     /// The diagonal of `K₁₁` and the cone block's `D = H + εI` as last
     /// factored (for products with the matrix).
     k11_val: Vec<f64>,
@@ -230,6 +233,7 @@ impl DualNormalEquations {
             at: vec![0.0; r * n],
             gt: vec![0.0; r * n],
             a_cm: vec![0.0; r * n],
+            a_stale: true,
             k11_val: vec![0.0; n],
             d0: vec![0.0; m],
             dt_inv: vec![0.0; n],
@@ -379,17 +383,13 @@ impl QuasiDefiniteLdl for DualNormalEquations {
             *s = d.recip();
         }
         // `A` is the same at every interior-point iteration: its copies
-        // (and the strided transpose) are redone only when it changed.
-        let mut changed = false;
-        for &(pos, dst, len) in &self.a_runs {
-            let (at, src) = (&mut self.at[dst..dst + len], &values[pos..pos + len]);
-            if at != src {
-                at.copy_from_slice(src);
-                changed = true;
+        // (and the strided transpose) are redone only after it changed.
+        if self.a_stale {
+            for &(pos, dst, len) in &self.a_runs {
+                self.at[dst..dst + len].copy_from_slice(&values[pos..pos + len]);
             }
-        }
-        if changed {
             transpose(&self.at, self.n, self.rows.len(), &mut self.a_cm);
+            self.a_stale = false;
         }
         pulp::Arch::new().dispatch(Kernel::Factor(self, eps, delta))
     }
@@ -406,6 +406,10 @@ impl QuasiDefiniteLdl for DualNormalEquations {
 
     fn name(&self) -> &'static str {
         "dual normal equations"
+    }
+
+    fn invalidate(&mut self) {
+        self.a_stale = true;
     }
 
     /// `[y_x; y_z] = [(K₁₁ − εI)x + Aᵀz; Ax − (D − εI)z]` from the blocks,
@@ -508,6 +512,67 @@ impl DualNormalEquations {
             x,
             y,
         });
+    }
+}
+
+impl DualNormalEquations {
+    /// [`DualNormalEquations::a_products`] for the `L` columns of a panel:
+    /// `x` holds `n + m` rows of `L` interleaved points `[x; y]` and
+    /// receives `[Aᵀy; A x]`. Each column gets exactly the arithmetic of
+    /// the single-column products (the chains of [`crate::matvec`]), so
+    /// the results are bitwise those of `L` separate calls, with one pass
+    /// over each dense copy of `A` per panel.
+    pub fn a_products_panel<const L: usize>(
+        &self,
+        x: &mut [[f64; L]],
+        scratch: &mut PanelScratch<L>,
+    ) {
+        assert_eq!(x.len(), self.n + self.w.len());
+        let (n, r) = (self.n, self.rows.len());
+        scratch.t.resize(n, [0.0; L]);
+        scratch.u.resize(r, [0.0; L]);
+        scratch.v.resize(r, [0.0; L]);
+        pulp::Arch::new().dispatch(AProductsPanel {
+            dn: self,
+            x,
+            scratch,
+        });
+    }
+
+    /// The body of [`DualNormalEquations::a_products_panel`]: the steps of
+    /// [`DualNormalEquations::add_a_products`] on `L` lanes.
+    #[inline(always)]
+    fn a_products_panel_into<const L: usize>(&self, x: &mut [[f64; L]], sc: &mut PanelScratch<L>) {
+        let n = self.n;
+        let (xx, xz) = x.split_at_mut(n);
+        let PanelScratch {
+            t: aty,
+            u: yd,
+            v: axd,
+        } = sc;
+        aty.fill([0.0; L]);
+        for (u, &i) in yd.iter_mut().zip(&self.rows) {
+            *u = xz[i];
+        }
+        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
+            if j != usize::MAX {
+                for c in 0..L {
+                    aty[j][c] += v * xz[i][c];
+                }
+            }
+        }
+        matvec::gemv_lanes(&self.at, n, yd, aty);
+        axd.fill([0.0; L]);
+        matvec::gemv_lanes(&self.a_cm, self.rows.len(), xx, axd);
+        for (&(i, j, _), &v) in self.bounds.iter().zip(&self.bound_val) {
+            for c in 0..L {
+                xz[i][c] = if j == usize::MAX { 0.0 } else { v * xx[j][c] };
+            }
+        }
+        for (u, &i) in axd.iter().zip(&self.rows) {
+            xz[i] = *u;
+        }
+        xx.copy_from_slice(aty);
     }
 }
 
@@ -653,6 +718,22 @@ impl<const L: usize> pulp::WithSimd for SolvePanel<'_, L> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _: S) {
         self.dn.solve_panel_into(self.x, self.scratch);
+    }
+}
+
+/// [`DualNormalEquations::a_products_panel`] under runtime dispatch.
+struct AProductsPanel<'a, const L: usize> {
+    dn: &'a DualNormalEquations,
+    x: &'a mut [[f64; L]],
+    scratch: &'a mut PanelScratch<L>,
+}
+
+impl<const L: usize> pulp::WithSimd for AProductsPanel<'_, L> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        self.dn.a_products_panel_into(self.x, self.scratch);
     }
 }
 

@@ -115,6 +115,12 @@ pub trait QuasiDefiniteLdl: Send + Sync {
     fn mul_unregularized(&self, _y: &mut [f64], _x: &[f64], _static_reg: f64) -> bool {
         false
     }
+    /// Entries of `values` off the diagonal and outside the cone block
+    /// (those of `P` and `A`) may differ at the next [`Self::factor`] from
+    /// the last one. A backend that keeps its own copy of them refreshes it
+    /// then; until this is called it may assume they are unchanged. A new
+    /// backend has no copy yet.
+    fn invalidate(&mut self) {}
 }
 
 /// [`QuasiDefiniteLdl`] backed by faer's sparse Cholesky module (simplicial or
@@ -400,6 +406,13 @@ pub struct KktSystem {
     base: Vec<f64>,
     /// Values as factored.
     values: Vec<f64>,
+    /// The positions where `values` may differ from `base` once `base` has
+    /// been copied (the diagonal, `H` and the constant entries), sorted.
+    dynamic_pos: Vec<usize>,
+    /// Whether `base` changed since `values` last copied it all, and
+    /// whether it then had a non-finite entry.
+    base_changed: bool,
+    base_non_finite: bool,
     signs: Vec<i8>,
     diag_pos: Vec<usize>,
     p_map: Vec<usize>,
@@ -428,6 +441,9 @@ impl Clone for KktSystem {
             rowval: self.rowval.clone(),
             base: self.base.clone(),
             values: self.values.clone(),
+            dynamic_pos: self.dynamic_pos.clone(),
+            base_changed: self.base_changed,
+            base_non_finite: self.base_non_finite,
             signs: self.signs.clone(),
             diag_pos: self.diag_pos.clone(),
             p_map: self.p_map.clone(),
@@ -603,6 +619,14 @@ impl KktSystem {
             .map(|j| p.rowval[p.colptr[j]..p.colptr[j + 1]].contains(&j))
             .collect();
         let ldl = new_backend(n, m, &colptr, &rowval, &p_diag, backend)?;
+        let mut dynamic_pos: Vec<usize> = diag_pos
+            .iter()
+            .copied()
+            .chain(hs_entries.iter().map(|e| e.pos))
+            .chain(const_entries.iter().map(|e| e.0))
+            .collect();
+        dynamic_pos.sort_unstable();
+        dynamic_pos.dedup();
         let mut kkt = KktSystem {
             n,
             m,
@@ -611,6 +635,9 @@ impl KktSystem {
             rowval,
             base: vec![0.0; nnz],
             values: vec![0.0; nnz],
+            dynamic_pos,
+            base_changed: true,
+            base_non_finite: false,
             signs,
             diag_pos,
             p_map,
@@ -654,6 +681,7 @@ impl KktSystem {
 
     /// Copies new values of `P` (same pattern) into the matrix.
     pub fn update_p(&mut self, p: &CscMatrix) {
+        self.base_changed = true;
         for &pos in &self.p_map {
             self.base[pos] = 0.0;
         }
@@ -664,6 +692,7 @@ impl KktSystem {
 
     /// Copies new values of `A` (same pattern) into the matrix.
     pub fn update_a(&mut self, a: &CscMatrix) {
+        self.base_changed = true;
         for (k, &pos) in self.a_map.iter().enumerate() {
             self.base[pos] = a.nzval[k];
         }
@@ -678,7 +707,7 @@ impl KktSystem {
         for (block, &(off, len)) in cones.blocks.iter().zip(&self.hs_blocks) {
             block.inner().hs_values(&mut self.hs_work[off..off + len]);
         }
-        self.values.copy_from_slice(&self.base);
+        self.reset_values();
         for e in &self.hs_entries {
             self.values[e.pos] += e.sign * self.hs_work[e.offset];
         }
@@ -711,7 +740,7 @@ impl KktSystem {
         if !self.has_diagonal_h() || h.len() != self.m {
             return Err("the KKT system has no diagonal H of this length".into());
         }
-        self.values.copy_from_slice(&self.base);
+        self.reset_values();
         for e in &self.hs_entries {
             self.values[e.pos] += e.sign * h[e.offset];
         }
@@ -741,7 +770,7 @@ impl KktSystem {
         if !self.has_blockwise_h() || h.len() != self.hs_work.len() {
             return Err("the KKT system has no blockwise H of this layout".into());
         }
-        self.values.copy_from_slice(&self.base);
+        self.reset_values();
         for e in &self.hs_entries {
             self.values[e.pos] += e.sign * h[e.offset];
         }
@@ -754,7 +783,12 @@ impl KktSystem {
     /// unregularized matrix recovers the accuracy).
     fn regularize_and_factor(&mut self, settings: &Settings) -> Result<(), String> {
         self.static_reg = 0.0;
-        if self.values.iter().any(|v| !v.is_finite()) {
+        if self.base_non_finite
+            || self
+                .dynamic_pos
+                .iter()
+                .any(|&p| !self.values[p].is_finite())
+        {
             return Err("non-finite KKT entry".into());
         }
         let max_diag = self
@@ -778,6 +812,23 @@ impl KktSystem {
             reg *= 100.0;
         }
         result
+    }
+
+    /// `values ← base`: in full (and checked finite) after `P` or `A`
+    /// changed, otherwise only at the positions that factorizations
+    /// change (a pass over `A`'s entries at every interior-point iteration
+    /// otherwise, where only `H` and the diagonal move).
+    fn reset_values(&mut self) {
+        if self.base_changed {
+            self.values.copy_from_slice(&self.base);
+            self.ldl.invalidate();
+            self.base_non_finite = self.base.iter().any(|v| !v.is_finite());
+            self.base_changed = false;
+        } else {
+            for &p in &self.dynamic_pos {
+                self.values[p] = self.base[p];
+            }
+        }
     }
 
     /// Sets the static regularization to `reg` (replacing the previous one).

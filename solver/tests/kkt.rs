@@ -366,3 +366,56 @@ fn admm_dual_normal_equations_match_the_sparse_factor() {
     let forced = KktPattern::with_backend(&small.p, &small.a, KktBackend::DualNormalEquations);
     assert!(forced.unwrap().is_dual_normal());
 }
+
+/// A lockstep batch on the dual normal equations (panel solves and the
+/// termination checks' panel products `A u_x`, `Aᵀu_y`) gives every
+/// problem the bits of its solve alone, whichever problems share its
+/// panels: 13 problems make one full panel and a partial one, and as they
+/// finish at different iterations the panels of checks shrink through the
+/// column-by-column path.
+#[test]
+fn admm_dual_normal_lockstep_batch_matches_single_solves() {
+    use lpgd_solver::batch::{BatchItem, BatchSolver};
+    use lpgd_solver::Start;
+    let base = bounded_problem(8, 40, 3, 10, false);
+    let settings = Settings {
+        method: Method::Admm,
+        kkt_backend: KktBackend::DualNormalEquations,
+        ..Settings::default()
+    };
+    let mut rng = Lcg(17);
+    let costs: Vec<Vec<f64>> = (0..13)
+        .map(|_| base.c.iter().map(|v| v + 0.3 * rng.normal()).collect())
+        .collect();
+    let items: Vec<BatchItem<'_>> = costs
+        .iter()
+        .map(|c| BatchItem {
+            c,
+            b: &base.b,
+            start: Start::Cold,
+        })
+        .collect();
+    let bits = |r: &Result<lpgd_solver::Solution, lpgd_solver::SolverError>| {
+        let s = r.as_ref().unwrap();
+        assert_eq!(s.status, Status::Solved);
+        let r = &s.residuals;
+        s.x.iter()
+            .chain(&s.y)
+            .chain(&s.s)
+            .chain(&[r.primal, r.dual, r.gap_abs, r.gap_rel, s.dual_objective])
+            .map(|v| v.to_bits())
+            .chain([s.iterations as u64])
+            .collect::<Vec<u64>>()
+    };
+    let batch = BatchSolver::new(base.clone(), settings).unwrap();
+    let together: Vec<Vec<u64>> = batch.solve(&items).iter().map(bits).collect();
+    let iterations: Vec<u64> = together.iter().map(|b| *b.last().unwrap()).collect();
+    assert!(
+        iterations.iter().any(|&k| k != iterations[0]),
+        "the problems should finish at different iterations: {iterations:?}"
+    );
+    for (item, expected) in items.iter().zip(&together) {
+        let alone = batch.solve(std::slice::from_ref(item));
+        assert_eq!(&bits(&alone[0]), expected);
+    }
+}

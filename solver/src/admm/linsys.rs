@@ -284,6 +284,9 @@ impl KktFactor {
             )));
         }
         if let Some(dn) = &mut self.dense {
+            // Refactorizations are rare (new data or step size): `A` is
+            // copied again each time.
+            dn.invalidate();
             return dn
                 .factor(&self.values, &pat.signs, 1e-14, 1e-12, 0.0)
                 .map_err(|e| {
@@ -372,6 +375,7 @@ pub struct ColumnBlock {
     dense: PanelScratch<PANEL>,
     single: Option<Scratch>,
     column: Vec<f64>,
+    products: Vec<f64>,
 }
 
 impl ColumnBlock {
@@ -384,6 +388,7 @@ impl ColumnBlock {
             dense: PanelScratch::default(),
             single: None,
             column: Vec::new(),
+            products: Vec::new(),
         }
     }
 
@@ -447,6 +452,57 @@ impl KktFactor {
             }
             None => false,
         }
+    }
+
+    /// Replaces the points `[x; y]` in columns `0..k` of `block` (set by
+    /// [`KktFactor::set_column`]) by `[Aᵀy; A x]`, each column bitwise
+    /// [`KktFactor::a_products`] of that column alone: panels of
+    /// [`PANEL`] columns take one pass over each dense copy of `A`
+    /// ([`DualNormalEquations::a_products_panel`]); a partial last panel
+    /// of at most [`NARROW_PANEL`] columns is done column by column. False,
+    /// doing nothing, for the sparse `LDLᵀ`.
+    pub fn a_products_columns(&self, block: &mut ColumnBlock, k: usize) -> bool {
+        let Some(dn) = &self.dense else {
+            return false;
+        };
+        let dim = self.pattern.dim();
+        assert!(block.dim == dim && k <= block.capacity());
+        if dim == 0 {
+            return true;
+        }
+        let n = dim - self.pattern.m;
+        let ColumnBlock {
+            x,
+            dense,
+            column,
+            products,
+            ..
+        } = block;
+        let narrow = k % PANEL;
+        let x = &mut x[..k.div_ceil(PANEL) * dim];
+        for row in &mut x[(k / PANEL) * dim..] {
+            row[narrow..].fill(0.0);
+        }
+        for (p, panel) in x.chunks_exact_mut(dim).enumerate() {
+            if p == k / PANEL && narrow <= NARROW_PANEL {
+                column.resize(dim, 0.0);
+                products.resize(dim, 0.0);
+                for c in 0..narrow {
+                    for (v, row) in column.iter_mut().zip(panel.iter()) {
+                        *v = row[c];
+                    }
+                    let (aty, ax) = products.split_at_mut(n);
+                    let (px, py) = column.split_at(n);
+                    dn.a_products(ax, aty, px, py);
+                    for (v, row) in products.iter().zip(panel.iter_mut()) {
+                        row[c] = *v;
+                    }
+                }
+            } else {
+                dn.a_products_panel(panel, dense);
+            }
+        }
+        true
     }
 
     /// The permutation of the rows of a [`ColumnBlock`]: the fill-reducing

@@ -236,6 +236,8 @@ pub(crate) struct RunState {
     n_log_ratio: u32,
     accelerated: bool,
     norm_g_prev: f64,
+    /// Fixed-point residual of the current iteration.
+    norm_g: f64,
     /// Step size at the start of the solve: the origin of the grid of
     /// updated step sizes.
     base_scale: f64,
@@ -775,6 +777,12 @@ impl AdmmSolver {
 
     /// Residuals of `(u, v)` in the original data.
     fn evaluate(&mut self) -> Info {
+        self.evaluate_with(false)
+    }
+
+    /// [`Self::evaluate`], with `A u_x` and `Aᵀu_y` already in the
+    /// workspace if `products_ready`.
+    fn evaluate_with(&mut self, products_ready: bool) -> Info {
         let (n, m) = (self.data.n(), self.data.m());
         let (ux, rest) = self.it.u.split_at(n);
         let (uy, ut) = rest.split_at(m);
@@ -783,7 +791,7 @@ impl AdmmSolver {
         let w = &mut self.work;
         let mats = &*self.mats;
         mats.p.symv_upper(&mut w.px, ux, 1.0, 0.0);
-        if !self.factor.a_products(&mut w.ax, &mut w.aty, ux, uy) {
+        if !products_ready && !self.factor.a_products(&mut w.ax, &mut w.aty, ux, uy) {
             mats.a.gemv_t(&mut w.aty, uy, 1.0, 0.0);
             mats.a.gemv(&mut w.ax, ux, 1.0, 0.0);
         }
@@ -895,6 +903,7 @@ impl AdmmSolver {
             n_log_ratio: 0,
             accelerated: false,
             norm_g_prev: f64::INFINITY,
+            norm_g: f64::INFINITY,
             base_scale: 0.0,
             factors: None,
         };
@@ -942,15 +951,23 @@ impl AdmmSolver {
     /// [`Self::linear_rhs`]: `τ̃` and `ũ`, the projection, the termination
     /// tests, the step-size update and the (accelerated) update of `w`.
     pub(crate) fn complete_iteration(&mut self, st: &mut RunState) {
-        let s = &self.settings.admm;
-        let (check_interval, anderson_interval) = (s.check_interval, s.anderson_interval);
+        if self.project_iteration(st) {
+            self.conclude_iteration(st, false);
+        }
+    }
+
+    /// The first part of [`Self::complete_iteration`]: `τ̃` and `ũ` and the
+    /// projection. False if the iteration ends there (a numerical error,
+    /// or an accelerated step undone); otherwise
+    /// [`Self::conclude_iteration`] follows.
+    pub(crate) fn project_iteration(&mut self, st: &mut RunState) -> bool {
         self.linear_finish();
         let norm_g = self.projection_step();
         st.iter += 1;
-        let iter = st.iter;
+        st.norm_g = norm_g;
         if !norm_g.is_finite() {
             st.status = Status::NumericalError;
-            return;
+            return false;
         }
         // Safeguard: an accelerated step that increased the fixed-point
         // residual is undone (restart from the plain iterate).
@@ -958,10 +975,40 @@ impl AdmmSolver {
             self.it.w.copy_from_slice(&self.it.tw_prev);
             self.aa.reset();
             st.accelerated = false;
-            return;
+            return false;
         }
-        if iter.is_multiple_of(check_interval) || iter == 1 {
-            st.info = self.evaluate();
+        true
+    }
+
+    /// Whether the iteration that [`Self::project_iteration`] just ran
+    /// checks termination (every [`crate::AdmmSettings::check_interval`]
+    /// iterations, and after the first).
+    pub(crate) fn evaluation_due(&self, st: &RunState) -> bool {
+        st.iter.is_multiple_of(self.settings.admm.check_interval) || st.iter == 1
+    }
+
+    /// The point `[u_x; u_y]` whose products `A u_x` and `Aᵀu_y` the
+    /// termination check needs (after [`Self::project_iteration`]).
+    pub(crate) fn residual_point(&self) -> &[f64] {
+        &self.it.u[..self.data.n() + self.data.m()]
+    }
+
+    /// Where [`Self::conclude_iteration`] with `products_ready` expects
+    /// `Aᵀu_y` and `A u_x`.
+    pub(crate) fn product_buffers(&mut self) -> (&mut [f64], &mut [f64]) {
+        (&mut self.work.aty, &mut self.work.ax)
+    }
+
+    /// The second part of [`Self::complete_iteration`]: the termination
+    /// tests when due, the step-size update and the update of `w`. With
+    /// `products_ready`, the check takes `A u_x` and `Aᵀu_y` from
+    /// [`Self::product_buffers`] (computed for several problems at once by
+    /// a lockstep batch) instead of computing them.
+    pub(crate) fn conclude_iteration(&mut self, st: &mut RunState, products_ready: bool) {
+        let anderson_interval = self.settings.admm.anderson_interval;
+        let (iter, norm_g) = (st.iter, st.norm_g);
+        if self.evaluation_due(st) {
+            st.info = self.evaluate_with(products_ready);
             st.evaluated = true;
             if self.settings.verbose && (iter.is_multiple_of(100) || iter == 1) {
                 self.print_line(iter, &st.info);
