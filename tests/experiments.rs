@@ -166,24 +166,29 @@ fn sudoku_training_lowers_the_loss() {
     std::fs::remove_dir_all(&cfg.out).unwrap();
 }
 
-/// The layer on the operator-splitting solver: every solve succeeds and
-/// LPGD-average lowers the training loss.
-#[test]
-fn sudoku_trains_on_the_operator_splitting_solver() {
-    use lpgd::experiments::sudoku::{self, SudokuConfig, SudokuMethod};
-    use lpgd::Method;
-    let cfg = SudokuConfig {
+/// A small 4 × 4 LPGD-average run on the operator-splitting solver.
+fn small_admm_config(seed: u64, name: &str) -> lpgd::experiments::sudoku::SudokuConfig {
+    use lpgd::experiments::sudoku::{SudokuConfig, SudokuMethod};
+    SudokuConfig {
         train: 48,
         test: 8,
         epochs: 2,
         batch: 16,
         methods: vec![SudokuMethod::LpgdAverage],
-        solver: Method::Admm,
-        seed: 5,
-        out: scratch("sudoku-admm"),
+        solver: lpgd::Method::Admm,
+        seed,
+        out: scratch(name),
         progress: false,
         ..SudokuConfig::quick()
-    };
+    }
+}
+
+/// The layer on the operator-splitting solver: every solve succeeds and
+/// LPGD-average lowers the training loss.
+#[test]
+fn sudoku_trains_on_the_operator_splitting_solver() {
+    use lpgd::experiments::sudoku::{self, SudokuConfig, SudokuMethod};
+    let cfg = small_admm_config(5, "sudoku-admm");
     let out = sudoku::run(&cfg).unwrap();
     let r = &out.runs[0];
     let (first, last) = (r.epochs[0].train.mse, r.epochs[cfg.epochs].train.mse);
@@ -261,21 +266,11 @@ fn sudoku_trains_on_the_operator_splitting_solver() {
 /// tolerance (the same epoch-0 metrics).
 #[test]
 fn sudoku_training_tolerance_applies_to_training_solves_only() {
-    use lpgd::experiments::sudoku::{self, SudokuConfig, SudokuMethod};
+    use lpgd::experiments::sudoku::{self, SudokuConfig};
     use lpgd::experiments::ExperimentError;
-    use lpgd::Method;
     let tight = SudokuConfig {
-        train: 48,
-        test: 8,
-        epochs: 2,
-        batch: 16,
-        methods: vec![SudokuMethod::LpgdAverage],
-        solver: Method::Admm,
         train_eps: None,
-        seed: 6,
-        out: scratch("sudoku-train-eps"),
-        progress: false,
-        ..SudokuConfig::quick()
+        ..small_admm_config(6, "sudoku-train-eps")
     };
     let loose = SudokuConfig {
         train_eps: Some(1e-2),
