@@ -234,6 +234,9 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
         }
         for p in panels.iter_mut().filter(|p| !p.members.is_empty()) {
             let solved = p.factor.solve_columns(&mut p.block, p.members.len());
+            // Only the dual normal equations keep the dense copy of `A`
+            // that the panel products use.
+            let dense_products = p.factor.pattern().is_dual_normal();
             p.checks.clear();
             for (col, &i) in p.members.iter().enumerate() {
                 if let Ok((solver, state)) = &mut runs[i] {
@@ -245,7 +248,7 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
                     if !solver.project_iteration(state) {
                         continue;
                     }
-                    if solved && solver.evaluation_due(state) {
+                    if dense_products && solver.evaluation_due(state) {
                         p.checks.push(i);
                     } else {
                         solver.conclude_iteration(state, false);
