@@ -258,6 +258,19 @@ impl DerivativeSystem {
         p_hat: &CscMatrix,
         settings: &Settings,
     ) -> Result<Self, DiffError> {
+        Self::from_kkt_in(prob, sol, kkt, p_hat, settings, &mut None)
+    }
+
+    /// [`DerivativeSystem::from_kkt`], factoring `spare` if it holds a KKT
+    /// system of an earlier derivative system ([`DerivativeSystem::into_spare`]).
+    pub(crate) fn from_kkt_in(
+        prob: &ProblemData,
+        sol: &Solution,
+        kkt: &KktSystem,
+        p_hat: &CscMatrix,
+        settings: &Settings,
+        spare: &mut Option<Box<KktSystem>>,
+    ) -> Result<Self, DiffError> {
         let (n, m) = (prob.n(), prob.m());
         let v: Vec<f64> = sol.y.iter().zip(&sol.s).map(|(y, s)| y - s).collect();
         let mut blocks = Vec::with_capacity(prob.cones.len());
@@ -287,7 +300,9 @@ impl DerivativeSystem {
             .iter()
             .map(|&di| if di == 0.0 { 1.0 } else { (1.0 - di) / di })
             .collect();
-        let kkt = refactored(kkt, p_hat, &a, |k| k.factor_with_diagonal_h(&h, settings))?;
+        let kkt = refactored(kkt, p_hat, &a, spare, |k| {
+            k.factor_with_diagonal_h(&h, settings)
+        })?;
         Ok(DerivativeSystem {
             n,
             m,
@@ -323,6 +338,19 @@ impl DerivativeSystem {
         kkt: &KktSystem,
         p_hat: &CscMatrix,
         settings: &Settings,
+    ) -> Result<Self, DiffError> {
+        Self::from_kkt_blocks_in(prob, sol, kkt, p_hat, settings, &mut None)
+    }
+
+    /// [`DerivativeSystem::from_kkt_blocks`], factoring `spare` if it holds
+    /// a KKT system of an earlier derivative system.
+    pub(crate) fn from_kkt_blocks_in(
+        prob: &ProblemData,
+        sol: &Solution,
+        kkt: &KktSystem,
+        p_hat: &CscMatrix,
+        settings: &Settings,
+        spare: &mut Option<Box<KktSystem>>,
     ) -> Result<Self, DiffError> {
         let (n, m) = (prob.n(), prob.m());
         if !kkt.has_blockwise_h() || kkt.h_blocks().len() != prob.cones.len() {
@@ -381,7 +409,9 @@ impl DerivativeSystem {
             dinv.push((off, dim, inv));
             off += dim;
         }
-        let kkt = refactored(kkt, p_hat, &prob.a, |k| k.factor_with_h(&h, settings))?;
+        let kkt = refactored(kkt, p_hat, &prob.a, spare, |k| {
+            k.factor_with_h(&h, settings)
+        })?;
         Ok(DerivativeSystem {
             n,
             m,
@@ -394,6 +424,16 @@ impl DerivativeSystem {
                 dinv,
             },
         })
+    }
+
+    /// The KKT system this derivative system factored, for the next one of
+    /// the same layer to refactor instead of copying the layer's
+    /// ([`DerivativeSystem::from_kkt`]); `None` for the sparse LU.
+    pub(crate) fn into_spare(self) -> Option<Box<KktSystem>> {
+        match self.backend {
+            Backend::Kkt { kkt, .. } | Backend::KktBlocks { kkt, .. } => Some(kkt),
+            Backend::Lu { .. } => None,
+        }
     }
 
     /// True if this system is solved on an interior-point KKT system.
@@ -644,14 +684,23 @@ fn kkt_solve(
 }
 
 /// A copy of `kkt` with the values of `p_hat` and `a`, factored by
-/// `factor` (with the derivative system's `H`).
+/// `factor` (with the derivative system's `H`). The copy is `spare` when
+/// that holds the KKT system of an earlier derivative system of the same
+/// pattern ([`DerivativeSystem::into_spare`]): `update_p` and `update_a`
+/// rewrite every value a factorization reads from `P` and `A`, so it
+/// factors bit for bit as a fresh copy of `kkt` would, without copying the
+/// pattern, the values and the backend's dense matrices again.
 fn refactored(
     kkt: &KktSystem,
     p_hat: &CscMatrix,
     a: &CscMatrix,
+    spare: &mut Option<Box<KktSystem>>,
     factor: impl FnOnce(&mut KktSystem) -> Result<(), String>,
 ) -> Result<Box<KktSystem>, DiffError> {
-    let mut kkt = Box::new(kkt.clone());
+    let mut kkt = match spare.take() {
+        Some(k) if k.dim() == kkt.dim() && k.nnz() == kkt.nnz() => k,
+        _ => Box::new(kkt.clone()),
+    };
     kkt.update_p(p_hat);
     kkt.update_a(a);
     factor(&mut kkt).map_err(|e| {
@@ -820,13 +869,25 @@ pub fn system(
     settings: ImplicitSettings,
     kkt: Option<(&KktSystem, &CscMatrix, &Settings)>,
 ) -> Result<DerivativeSystem, DiffError> {
+    system_in(prob, sol, settings, kkt, &mut None)
+}
+
+/// [`system`], refactoring `spare` if it holds the KKT system of an earlier
+/// derivative system of the same layer ([`DerivativeSystem::into_spare`]).
+pub(crate) fn system_in(
+    prob: &ProblemData,
+    sol: &Solution,
+    settings: ImplicitSettings,
+    kkt: Option<(&KktSystem, &CscMatrix, &Settings)>,
+    spare: &mut Option<Box<KktSystem>>,
+) -> Result<DerivativeSystem, DiffError> {
     if let (Factorization::Auto, Some((k, p_hat, s))) = (settings.factorization, kkt) {
         if k.has_diagonal_h() {
-            if let Ok(sys) = DerivativeSystem::from_kkt(prob, sol, k, p_hat, s) {
+            if let Ok(sys) = DerivativeSystem::from_kkt_in(prob, sol, k, p_hat, s, spare) {
                 return Ok(sys);
             }
         } else if k.has_blockwise_h() {
-            if let Ok(sys) = DerivativeSystem::from_kkt_blocks(prob, sol, k, p_hat, s) {
+            if let Ok(sys) = DerivativeSystem::from_kkt_blocks_in(prob, sol, k, p_hat, s, spare) {
                 return Ok(sys);
             }
         }

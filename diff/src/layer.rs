@@ -361,16 +361,30 @@ impl DiffSolver {
     /// Gradient of a loss with gradient `loss` at the forward solution, by
     /// `mode`.
     pub fn backward(&self, mode: Mode, loss: &LossGrad) -> Result<Backward, DiffError> {
+        self.backward_in(mode, loss, &mut None)
+    }
+
+    /// [`DiffSolver::backward`]; implicit differentiation factors its
+    /// derivative system on `spare` when that holds the KKT system of an
+    /// earlier one of this layer or its clones, and leaves its own there
+    /// (the same bits as a fresh copy, without copying the layer's KKT
+    /// system for every backward pass of a batch).
+    pub(crate) fn backward_in(
+        &self,
+        mode: Mode,
+        loss: &LossGrad,
+        spare: &mut Option<Box<KktSystem>>,
+    ) -> Result<Backward, DiffError> {
         let t0 = Instant::now();
         let sol = self.solved()?;
         loss.check(self.user.n(), self.user.m())?;
         let (grad, envelope, solves) = match mode {
             Mode::Implicit(s) => {
                 check_tau_rho(None, s.rho)?;
-                let g = self
-                    .derivative_system(sol, s)?
-                    .adjoint(&self.user, sol, loss)?;
-                (g.finite()?, None, Vec::new())
+                let mut sys = self.derivative_system_in(sol, s, spare)?;
+                let g = sys.adjoint(&self.user, sol, loss);
+                *spare = sys.into_spare();
+                (g?.finite()?, None, Vec::new())
             }
             Mode::Lpgd(s) => {
                 let (g, env, solves) = lpgd::backward(self, sol, loss, s)?;
@@ -431,6 +445,17 @@ impl DiffSolver {
         sol: &Solution,
         s: ImplicitSettings,
     ) -> Result<implicit::DerivativeSystem, DiffError> {
+        self.derivative_system_in(sol, s, &mut None)
+    }
+
+    /// [`DiffSolver::derivative_system`] on a spare KKT system
+    /// ([`implicit::DerivativeSystem::into_spare`]).
+    fn derivative_system_in(
+        &self,
+        sol: &Solution,
+        s: ImplicitSettings,
+        spare: &mut Option<Box<KktSystem>>,
+    ) -> Result<implicit::DerivativeSystem, DiffError> {
         let work = self.solver.problem();
         let mut p_hat = work.p.clone();
         for &pos in &self.p_diag_pos {
@@ -441,7 +466,13 @@ impl DiffSolver {
             Solver::Admm(_) => self.own_kkt(),
         };
         let settings = self.solver.settings();
-        implicit::system(&self.user, sol, s, kkt.map(|k| (k, &p_hat, settings)))
+        implicit::system_in(
+            &self.user,
+            sol,
+            s,
+            kkt.map(|k| (k, &p_hat, settings)),
+            spare,
+        )
     }
 
     /// The layer's own KKT system (operator splitting), analysed on first

@@ -413,3 +413,120 @@ fn failures_are_per_instance() {
         );
     }
 }
+
+/// Batches reuse one layer clone and the KKT system of the previous
+/// derivative system per rayon job: implicit differentiation on the
+/// operator-splitting method (lockstep forward solves, then one backward
+/// pass per instance) and on the interior point (each instance's forward
+/// solve and backward pass on the reused clone) gives every instance the
+/// bits it gets alone in a batch, with one thread or two, also after an
+/// instance whose data is rejected. The layer is a box LP with dense
+/// equality rows, as a learned Sudoku layer: its derivative systems are
+/// factored through the dual normal equations, whose dense copies of `A`
+/// the reused KKT system keeps.
+#[test]
+fn implicit_batch_reuses_kkt_systems_bitwise() {
+    use lpgd_solver::cones::CompositeCone;
+    use lpgd_solver::kkt::KktSystem;
+    use lpgd_solver::{CscMatrix, ProblemData, SupportedCone};
+    let (n, r) = (240, 60);
+    let mut rng = Rng(31);
+    let z0: Vec<f64> = (0..n).map(|_| 0.1 + 0.8 * rng.uniform()).collect();
+    let dense = rng.vec(r * n);
+    let (mut ri, mut ci, mut vi) = (Vec::new(), Vec::new(), Vec::new());
+    for j in 0..n {
+        for i in 0..r {
+            ri.push(i);
+            ci.push(j);
+            vi.push(dense[i * n + j]);
+        }
+        ri.extend([r + j, r + n + j]);
+        ci.extend([j, j]);
+        vi.extend([1.0, -1.0]);
+    }
+    let a = CscMatrix::from_triplets(r + 2 * n, n, &ri, &ci, &vi).unwrap();
+    let mut b = vec![0.0; r + 2 * n];
+    a.gemv(&mut b, &z0, 1.0, 0.0);
+    b[r..r + n].fill(1.0);
+    b[r + n..].fill(0.0);
+    let cones = vec![SupportedCone::Zero(r), SupportedCone::Nonnegative(2 * n)];
+    let base = ProblemData::new(None, vec![0.0; n], a, b.clone(), cones).unwrap();
+    // The layer's derivative systems use the KKT pattern with `P`'s explicit
+    // diagonal: the dual normal equations.
+    let idx: Vec<usize> = (0..n).collect();
+    let p_diag = CscMatrix::from_triplets(n, n, &idx, &idx, &vec![0.0; n]).unwrap();
+    let kkt = KktSystem::new(&p_diag, &base.a, &CompositeCone::new(&base.cones).unwrap()).unwrap();
+    assert_eq!(kkt.backend_name(), "dual normal equations");
+    let mut costs: Vec<Vec<f64>> = (0..7)
+        .map(|_| {
+            (0..n)
+                .map(|_| if rng.uniform() < 0.2 { -1.0 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    costs[2][5] = f64::NAN;
+    let targets: Vec<Vec<f64>> = (0..7).map(|_| rng.vec(n)).collect();
+    let items: Vec<BatchInstance> = costs
+        .iter()
+        .map(|c| BatchInstance {
+            c,
+            b: &b,
+            loss: None,
+        })
+        .collect();
+    for method in [Method::Admm, Method::InteriorPoint] {
+        let mut settings = Settings {
+            method,
+            ..Settings::default()
+        };
+        settings.admm.eps_abs = 1e-6;
+        settings.admm.eps_rel = 1e-6;
+        settings.admm.eps_feas = 1e-6;
+        let batch = DiffBatch::new(base.clone(), settings).unwrap();
+        let mode = Mode::Implicit(ImplicitSettings {
+            rho: 10.0,
+            ..ImplicitSettings::default()
+        });
+        let run = |items: &[BatchInstance], first: usize, threads: usize| {
+            let out = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    batch.forward_backward_with(items, mode, |k, sol| {
+                        let t = &targets[first + k];
+                        Some(LossGrad::on_x(
+                            sol.x.iter().zip(t).map(|(x, y)| x - y).collect(),
+                        ))
+                    })
+                });
+            out.into_iter()
+                .map(|r| {
+                    r.ok().map(|r| {
+                        let g = r.backward.unwrap().grad;
+                        g.a.iter()
+                            .chain(&g.b)
+                            .chain(&g.c)
+                            .map(|v| v.to_bits())
+                            .collect::<Vec<u64>>()
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        let one = run(&items, 0, 1);
+        assert!(one[2].is_none(), "{method:?}: a NaN cost must fail");
+        assert_eq!(one.iter().filter(|g| g.is_some()).count(), 6);
+        assert!(
+            one.iter().flatten().all(|g| g.iter().any(|&v| v != 0)),
+            "every gradient should be nonzero"
+        );
+        assert_eq!(run(&items, 0, 2), one, "{method:?}");
+        for k in 0..items.len() {
+            assert_eq!(
+                run(&items[k..=k], k, 1)[0],
+                one[k],
+                "{method:?} instance {k}"
+            );
+        }
+    }
+}

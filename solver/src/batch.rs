@@ -136,7 +136,13 @@ impl BatchSolver {
                     .collect();
                 parts.into_iter().flatten().collect()
             }
-            _ => items.par_iter().map(|item| self.solve_one(item)).collect(),
+            _ => items
+                .par_iter()
+                .map_init(
+                    || self.instance(),
+                    |solver, item| self.solve_one(solver, item),
+                )
+                .collect(),
         }
     }
 
@@ -149,12 +155,43 @@ impl BatchSolver {
                 .chunks(MAX_GROUP)
                 .flat_map(|group| lockstep(proto, group))
                 .collect(),
-            _ => items.iter().map(|item| self.solve_one(item)).collect(),
+            _ => {
+                let mut solver = self.instance();
+                items
+                    .iter()
+                    .map(|item| self.solve_one(&mut solver, item))
+                    .collect()
+            }
         }
     }
 
-    fn solve_one(&self, item: &BatchItem<'_>) -> Result<Solution, SolverError> {
-        let mut solver = self.instance()?;
+    /// A solver for the items of one thread: a clone of the prototype (the
+    /// operator-splitting factorization and the interior-point symbolic
+    /// analysis are shared or copied, not recomputed).
+    fn instance(&self) -> Solver {
+        match &self.proto {
+            Solver::Admm(s) => Solver::Admm(s.clone()),
+            Solver::InteriorPoint(s) => Solver::InteriorPoint(s.clone()),
+        }
+    }
+
+    /// Solves one item on `solver`, which may have solved other items
+    /// before. The interior-point solver is reused as it is: `c` and `b`
+    /// are replaced in full and the solve starts from the item's start
+    /// (`Start::Previous` is cold: the previous solve was another item's),
+    /// so the result is that of a fresh clone of the prototype, bit for bit
+    /// (tested), without the clone's copies of the problem data and of the
+    /// dense matrices of its factorization. The operator-splitting solver
+    /// adapts its step size and factorization during a solve, so every item
+    /// starts from a fresh clone.
+    fn solve_one(
+        &self,
+        solver: &mut Solver,
+        item: &BatchItem<'_>,
+    ) -> Result<Solution, SolverError> {
+        if let Solver::Admm(proto) = &self.proto {
+            *solver = Solver::Admm(proto.clone());
+        }
         solver.update_c(item.c)?;
         solver.update_b(item.b)?;
         let start = match item.start {
@@ -162,16 +199,6 @@ impl BatchSolver {
             s => s,
         };
         Ok(solver.solve_from(start)?)
-    }
-
-    /// A solver for one item: a clone of the prototype (the
-    /// operator-splitting factorization and the interior-point symbolic
-    /// analysis are shared or copied, not recomputed).
-    fn instance(&self) -> Result<Solver, SolverError> {
-        Ok(match &self.proto {
-            Solver::Admm(s) => Solver::Admm(s.clone()),
-            Solver::InteriorPoint(s) => Solver::InteriorPoint(s.clone()),
-        })
     }
 }
 

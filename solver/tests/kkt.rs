@@ -419,3 +419,68 @@ fn admm_dual_normal_lockstep_batch_matches_single_solves() {
         assert_eq!(&bits(&alone[0]), expected);
     }
 }
+
+/// Interior-point batches reuse one solver per thread from item to item
+/// (`BatchSolver::solve`, `solve_sequential`): on the dual normal
+/// equations, whose dense copies of `A` the reused solver keeps, each
+/// problem gets the bits of its solve on a fresh solver, also after a
+/// problem with non-finite data (rejected) and an infeasible one in the
+/// same sequence.
+#[test]
+fn ipm_dual_normal_batch_reuse_matches_fresh_solves() {
+    use lpgd_solver::batch::{BatchItem, BatchSolver};
+    use lpgd_solver::Start;
+    let base = bounded_problem(8, 40, 3, 10, false);
+    let settings = Settings {
+        kkt_backend: KktBackend::DualNormalEquations,
+        ..Settings::default()
+    };
+    let mut rng = Lcg(23);
+    let mut costs: Vec<Vec<f64>> = (0..7)
+        .map(|_| base.c.iter().map(|v| v + 0.3 * rng.normal()).collect())
+        .collect();
+    costs[2][0] = f64::NAN;
+    // Problem 4: a zero-cone row asks Σ_j a_j x_j far outside the box.
+    let mut far = base.b.clone();
+    far[0] = 1e6;
+    let items: Vec<BatchItem<'_>> = costs
+        .iter()
+        .enumerate()
+        .map(|(k, c)| BatchItem {
+            c,
+            b: if k == 4 { &far } else { &base.b },
+            start: Start::Cold,
+        })
+        .collect();
+    let bits = |r: &Result<lpgd_solver::Solution, lpgd_solver::SolverError>| match r {
+        Ok(s) => {
+            s.x.iter()
+                .chain(&s.y)
+                .chain(&s.s)
+                .chain(&[s.objective, s.residuals.primal, s.residuals.dual])
+                .map(|v| v.to_bits())
+                .chain([s.iterations as u64, s.status as u64])
+                .collect::<Vec<u64>>()
+        }
+        Err(_) => vec![],
+    };
+    let batch = BatchSolver::new(base.clone(), settings.clone()).unwrap();
+    let sequential: Vec<Vec<u64>> = batch.solve_sequential(&items).iter().map(bits).collect();
+    assert!(sequential[2].is_empty(), "a NaN cost must be rejected");
+    let statuses: Vec<Status> = batch
+        .solve_sequential(&items)
+        .into_iter()
+        .flatten()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(statuses.iter().filter(|&&s| s == Status::Solved).count(), 5);
+    assert!(statuses.contains(&Status::PrimalInfeasible), "{statuses:?}");
+    let parallel: Vec<Vec<u64>> = batch.solve(&items).iter().map(bits).collect();
+    assert_eq!(parallel, sequential);
+    for (k, item) in items.iter().enumerate() {
+        let alone = BatchSolver::new(base.clone(), settings.clone())
+            .unwrap()
+            .solve(std::slice::from_ref(item));
+        assert_eq!(bits(&alone[0]), sequential[k], "problem {k}");
+    }
+}
