@@ -13,7 +13,7 @@ use lpgd::batch_bench::{random_family, Kind};
 use lpgd::diff::batch::{BatchInstance, DiffBatch};
 use lpgd::diff::DiffSolver;
 use lpgd::grad_bench::{losses, mode, MODES};
-use lpgd::{Method, Settings};
+use lpgd::{Method, Settings, Start};
 
 fn grad(c: &mut Criterion) {
     for kind in [Kind::Lp, Kind::Qp] {
@@ -26,6 +26,7 @@ fn grad(c: &mut Criterion) {
                 c,
                 b,
                 loss: Some(l),
+                start: Start::Cold,
             })
             .collect();
         let mut group = c.benchmark_group(format!("grad64_{kind:?}"));

@@ -13,7 +13,7 @@
 use crate::batch_bench::{CostRhs, Kind, Rng};
 use lpgd_diff::batch::{BatchInstance, DiffBatch};
 use lpgd_diff::{DiffSolver, Envelope, Fallback, ImplicitSettings, LossGrad, LpgdSettings, Mode};
-use lpgd_solver::{Method, ProblemData, Settings};
+use lpgd_solver::{Method, ProblemData, Settings, Start};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -97,6 +97,7 @@ pub fn run(
             c,
             b,
             loss: Some(l),
+            start: Start::Cold,
         })
         .collect();
     let m = mode(mode_name, tau);

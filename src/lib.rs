@@ -49,7 +49,7 @@
 pub use lpgd_diff as diff;
 pub use lpgd_solver as solver;
 pub use lpgd_solver::{
-    CscMatrix, Method, ProblemData, Settings, Solution, Solver, Status, SupportedCone,
+    CscMatrix, Method, ProblemData, Settings, Solution, Solver, Start, Status, SupportedCone,
 };
 
 pub mod batch_bench;

@@ -39,6 +39,13 @@ pub struct BatchInstance<'a> {
     /// Gradient of the loss at this instance's solution. Usually it depends
     /// on the solution; see [`DiffBatch::forward_backward_with`].
     pub loss: Option<&'a LossGrad>,
+    /// Where the forward solve starts: [`Start::Cold`] usually, or a
+    /// [`Start::Point`] such as this instance's solution for earlier data
+    /// (on operator splitting, a warm start that can save most of the
+    /// iterations when the data moved little; the interior point centres
+    /// the point first). [`Start::Previous`] is a cold start here: the
+    /// previous solve of a batch's solver was another instance's.
+    pub start: Start<'a>,
 }
 
 /// The forward solution and backward pass of one instance.
@@ -59,7 +66,7 @@ pub struct InstanceResult {
 /// ```
 /// use lpgd_diff::batch::{BatchInstance, DiffBatch};
 /// use lpgd_diff::{Envelope, LossGrad, LpgdSettings, Mode};
-/// use lpgd_solver::{CscMatrix, ProblemData, Settings, SupportedCone};
+/// use lpgd_solver::{CscMatrix, ProblemData, Settings, Start, SupportedCone};
 /// // minimize ½x² + cx subject to x ≤ b, for three (c, b) pairs.
 /// let a = CscMatrix::from_triplets(1, 1, &[0], &[0], &[1.0]).unwrap();
 /// let base = ProblemData::new(Some(CscMatrix::identity(1)), vec![0.0], a, vec![1.0],
@@ -68,7 +75,7 @@ pub struct InstanceResult {
 /// let loss = LossGrad::on_x(vec![1.0]);
 /// let data = [([-0.5], [1.0]), ([-2.0], [1.0]), ([1.0], [-1.0])];
 /// let items: Vec<BatchInstance> = data.iter()
-///     .map(|(c, b)| BatchInstance { c, b, loss: Some(&loss) }).collect();
+///     .map(|(c, b)| BatchInstance { c, b, loss: Some(&loss), start: Start::Cold }).collect();
 /// let mode = Mode::Lpgd(LpgdSettings { tau: 1e-3, envelope: Envelope::Average, ..Default::default() });
 /// let out = batch.forward_backward(&items, mode);
 /// // x = 0.5 (interior): dx/dc = −1; x = 1 (at x ≤ 1): dx/dc = 0, dx/db = 1.
@@ -127,7 +134,7 @@ impl DiffBatch {
     /// ```
     /// use lpgd_diff::batch::{BatchInstance, DiffBatch};
     /// use lpgd_diff::{Envelope, LossGrad, LpgdSettings, Mode};
-    /// use lpgd_solver::{CscMatrix, Method, ProblemData, Settings, SupportedCone};
+    /// use lpgd_solver::{CscMatrix, Method, ProblemData, Settings, Start, SupportedCone};
     /// // minimize ½x² + cx subject to x ≤ 1, on the operator-splitting
     /// // method with interior-point forward solves.
     /// let a = CscMatrix::from_triplets(1, 1, &[0], &[0], &[1.0]).unwrap();
@@ -136,7 +143,7 @@ impl DiffBatch {
     /// let mut batch = DiffBatch::new(base, Settings { method: Method::Admm, ..Settings::default() }).unwrap();
     /// batch.set_forward_method(Method::InteriorPoint).unwrap();
     /// let loss = LossGrad::on_x(vec![1.0]);
-    /// let items = [BatchInstance { c: &[-0.5], b: &[1.0], loss: Some(&loss) }];
+    /// let items = [BatchInstance { c: &[-0.5], b: &[1.0], loss: Some(&loss), start: Start::Cold }];
     /// let mode = Mode::Lpgd(LpgdSettings { tau: 1e-3, envelope: Envelope::Average, ..Default::default() });
     /// let out = batch.forward_backward(&items, mode);
     /// let r = out[0].as_ref().unwrap();
@@ -170,37 +177,41 @@ impl DiffBatch {
         self.proto.problem()
     }
 
-    /// The forward solve of `(c, b)` on `layer`, a clone of the prototype
+    /// The forward solve of `it` on `layer`, a clone of the prototype
     /// that may have solved other instances before, and the forward time.
     /// An interior-point layer is reused as it is: `c`, `b` and the
-    /// solution are replaced and the solve starts cold, so the result is a
+    /// solution are replaced and the solve starts from the instance's start
+    /// (never from the previous instance's), so the result is a
     /// fresh clone's, bit for bit (tested), without copying the prototype
     /// for every instance. An operator-splitting layer that solves itself
     /// starts from a fresh clone: its step size adapts during a solve.
     fn solve_on(
         &self,
         layer: &mut DiffSolver,
-        c: &[f64],
-        b: &[f64],
+        it: &BatchInstance<'_>,
     ) -> Result<(Solution, f64), DiffError> {
         if self.forward_solver.is_none() && matches!(self.proto.solver(), Solver::Admm(_)) {
             *layer = self.proto.clone();
         }
-        layer.update_c(c)?;
-        layer.update_b(b)?;
+        layer.update_c(it.c)?;
+        layer.update_b(it.b)?;
+        let start = match it.start {
+            Start::Previous => Start::Cold,
+            s => s,
+        };
         let t0 = std::time::Instant::now();
         let sol = match &self.forward_solver {
             Some(fs) => {
                 let item = BatchItem {
-                    c,
-                    b,
-                    start: Start::Cold,
+                    c: it.c,
+                    b: it.b,
+                    start,
                 };
                 let sol = fs.solve_sequential(&[item]).remove(0).map_err(diff_error)?;
                 layer.set_solution(sol.clone());
                 sol
             }
-            None => layer.solve()?.clone(),
+            None => layer.solve_from(start)?.clone(),
         };
         Ok((sol, t0.elapsed().as_secs_f64()))
     }
@@ -232,7 +243,7 @@ impl DiffBatch {
                 .map(|it| BatchItem {
                     c: it.c,
                     b: it.b,
-                    start: Start::Cold,
+                    start: it.start,
                 })
                 .collect();
             return bs
@@ -245,7 +256,7 @@ impl DiffBatch {
             .par_iter()
             .map_init(
                 || self.proto.clone(),
-                |layer, it| self.solve_on(layer, it.c, it.b).map(|(sol, _)| sol),
+                |layer, it| self.solve_on(layer, it).map(|(sol, _)| sol),
             )
             .collect()
     }
@@ -284,7 +295,7 @@ impl DiffBatch {
             .map_init(
                 || (self.proto.clone(), None),
                 |(layer, spare), (i, it)| {
-                    let (solution, forward_time_s) = self.solve_on(layer, it.c, it.b)?;
+                    let (solution, forward_time_s) = self.solve_on(layer, it)?;
                     let backward = match loss(i, &solution) {
                         Some(g) => Some(layer.backward_in(mode, &g, spare)?),
                         None => None,

@@ -41,7 +41,8 @@ pub struct EnvelopeArgs {
 pub enum SudokuPreset {
     /// 4×4 boards, 800 training and 200 test puzzles, 10 epochs (minutes).
     Quick,
-    /// 9×9 boards, 9000 training and 1000 test puzzles, 11 epochs, ADMM.
+    /// 9×9 boards, 9000 training and 1000 test puzzles, 11 epochs,
+    /// minibatches of 150, ADMM.
     Paper,
 }
 
@@ -69,7 +70,8 @@ pub struct SudokuArgs {
     /// Epochs.
     #[arg(long)]
     epochs: Option<usize>,
-    /// Minibatch size.
+    /// Minibatch size (default: the preset's, 32 for quick and 150 for
+    /// paper).
     #[arg(long)]
     batch: Option<usize>,
     /// LPGD temperature τ.
@@ -100,11 +102,15 @@ pub struct SudokuArgs {
     /// paper; `inf` never switches).
     #[arg(long)]
     ipm_forward_above: Option<f64>,
-    /// Tolerance of the training forward solves (default: the preset's,
-    /// 1e-3 for paper; the evaluations keep the layer's own, 1e-4 with
-    /// operator splitting).
+    /// Tolerance of the forward solves, in training and in the
+    /// evaluations (default: the preset's, 1e-3 for paper; the layer's
+    /// own for quick).
     #[arg(long)]
     train_eps: Option<f64>,
+    /// Start every operator-splitting forward solve cold, not from the
+    /// puzzle's solution of the previous epoch.
+    #[arg(long)]
+    cold_start: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -248,6 +254,7 @@ pub fn sudoku(args: SudokuArgs) -> ExitCode {
     cfg.out = args.out;
     cfg.seed = args.seed;
     cfg.progress = !args.quiet;
+    cfg.warm_start &= !args.cold_start;
     if let Some(solver) = args.solver {
         cfg.solver = solver.into();
     }
