@@ -10,16 +10,19 @@
 //! (its numeric factorization changes every iteration anyway).
 //!
 //! **Lockstep.** When the shared factorization is simplicial or the dual
-//! normal equations ([`crate::dual_normal`]), the problems
-//! are split into one group per thread (at most 64 problems each, more
-//! groups for larger batches) and each group iterates in
-//! lockstep: every iteration gathers the right-hand sides of the linear
-//! step of all problems on the same factorization into one `dim × k`
-//! block and applies `K⁻¹` to it in one multi-right-hand-side solve (about
-//! 2× less time per column than `k` single solves on the benchmark's
-//! 175 × 175 systems), then finishes each problem's iteration on its own
-//! state; finished problems drop out. Step-size updates land on a grid
-//! around the initial step size, and the group keeps one factorization
+//! normal equations ([`crate::dual_normal`]), each thread runs one lockstep
+//! stream of at most 16 problems: every iteration gathers the right-hand
+//! sides of the linear step of all problems on the same factorization
+//! into one `dim × k` block and applies `K⁻¹` to it in one
+//! multi-right-hand-side solve (about 2× less time per column than `k`
+//! single solves on the benchmark's 175 × 175 systems), then finishes
+//! each problem's iteration on its own state. A problem that finishes
+//! leaves the stream and the next unsolved problem of the batch takes its
+//! place, so the panels stay full while the slow problems of a batch
+//! finish, and the threads run until the batch is done (with fixed groups,
+//! a group's last iterations ran on one or two problems, and a thread
+//! whose group was done sat idle). Step-size updates land on a grid
+//! around the initial step size, and the stream keeps one factorization
 //! per step size reached: a problem that moves to a step size another one
 //! has factored takes that factorization (the values it would compute
 //! itself) and solves in lockstep with it. On 32 Sudoku LPs from the
@@ -28,15 +31,15 @@
 //! grid of four steps per decade; the default two share more) against a
 //! private refactorization per problem. Both multi-column solves compute
 //! each column with the arithmetic of a single-column solve, so results
-//! do not depend on which problems share a group. With a supernodal
-//! factorization (large systems, where the solve blocks the columns) each
-//! problem runs on its own, in parallel.
+//! do not depend on which problems share a stream or a panel. With a
+//! supernodal factorization (large systems, where the solve blocks the
+//! columns) each problem runs on its own, in parallel.
 //!
 //! Either way each problem is solved on its own state, so results are
 //! bit-for-bit independent of the number of threads and of the order of
 //! the batch, and a failing problem (infeasible, wrong lengths, NaN data)
 //! reports its own status or error without affecting the others. A time
-//! limit counts the wall time of the problem's group.
+//! limit counts the wall time since the problem joined its stream.
 
 use crate::admm::linsys::{ColumnBlock, KktFactor};
 use crate::admm::{AdmmSolver, FactorCache, RunState, Start};
@@ -46,15 +49,18 @@ use crate::settings::{Method, Settings};
 use crate::solution::Solution;
 use crate::solver::Solver;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Largest lockstep group. Every problem of a group holds its own solver
-/// state (a clone of the prototype: iterates, acceleration memory, the
-/// problem data) for the whole solve, so a large batch is split into
-/// groups of at most this many problems, run in parallel; results do not
-/// depend on the grouping. (Unbounded, the 9000 puzzles of the Sudoku
-/// paper preset's evaluation held about 30 GB at once.)
-const MAX_GROUP: usize = 64;
+/// Largest number of problems in a lockstep stream at once: two panels of
+/// the multi-column solves, room for problems on two or three step sizes.
+/// Every problem in a stream holds its own solver state, reset from the
+/// prototype when it takes over a finished problem's, so a stream copies
+/// the problem data this many times. Measured on the Sudoku paper preset's
+/// LPGD-average (1500 puzzles, two epochs, two threads), 64 / 32 / 16 / 8
+/// took 18.6 / 16.8 / 15.6 / 15.4 s (fewer copies of `A`, and the states
+/// of a stream closer in the cache); results do not depend on it.
+const STREAM: usize = 16;
 
 /// One problem of a batch: its linear cost, right-hand side and start.
 /// [`Start::Previous`] means a cold start here.
@@ -128,13 +134,14 @@ impl BatchSolver {
     pub fn solve(&self, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
         match &self.proto {
             Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => {
-                let groups = rayon::current_num_threads().max(1);
-                let size = items.len().div_ceil(groups).clamp(1, MAX_GROUP);
-                let parts: Vec<Vec<_>> = items
-                    .par_chunks(size)
-                    .map(|group| lockstep(proto, group))
+                let streams = rayon::current_num_threads().clamp(1, items.len().max(1));
+                let capacity = items.len().div_ceil(streams).clamp(1, STREAM);
+                let queue = AtomicUsize::new(0);
+                let parts: Vec<_> = (0..streams)
+                    .into_par_iter()
+                    .map(|_| lockstep(proto, items, &queue, capacity))
                     .collect();
-                parts.into_iter().flatten().collect()
+                in_order(items.len(), parts)
             }
             _ => items
                 .par_iter()
@@ -146,15 +153,16 @@ impl BatchSolver {
         }
     }
 
-    /// Solves the items on the calling thread (one lockstep group where
-    /// [`BatchSolver::solve`] would use lockstep groups); the same results
+    /// Solves the items on the calling thread (one lockstep stream where
+    /// [`BatchSolver::solve`] would use one per thread); the same results
     /// as [`BatchSolver::solve`].
     pub fn solve_sequential(&self, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
         match &self.proto {
-            Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => items
-                .chunks(MAX_GROUP)
-                .flat_map(|group| lockstep(proto, group))
-                .collect(),
+            Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => {
+                let queue = AtomicUsize::new(0);
+                let part = lockstep(proto, items, &queue, STREAM);
+                in_order(items.len(), vec![part])
+            }
             _ => {
                 let mut solver = self.instance();
                 items
@@ -202,39 +210,99 @@ impl BatchSolver {
     }
 }
 
-/// Solves `items` in lockstep on clones of `proto`, applying the shared
-/// factorization to all right-hand sides of an iteration at once.
-fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution, SolverError>> {
+/// The results of the lockstep streams, `(item, result)` pairs, in the
+/// order of the items.
+fn in_order(
+    len: usize,
+    parts: Vec<Vec<(usize, Result<Solution, SolverError>)>>,
+) -> Vec<Result<Solution, SolverError>> {
+    let mut out: Vec<Option<Result<Solution, SolverError>>> = (0..len).map(|_| None).collect();
+    for (i, r) in parts.into_iter().flatten() {
+        out[i] = Some(r);
+    }
+    out.into_iter()
+        .map(|r| r.expect("every item is taken from the queue once"))
+        .collect()
+}
+
+/// `solver` (a clone of the prototype) set up for `item`, and its run
+/// state, sharing the factorizations of its stream.
+fn start_run(
+    mut solver: AdmmSolver,
+    item: &BatchItem<'_>,
+    cache: &Arc<FactorCache>,
+) -> Result<(AdmmSolver, RunState), SolverError> {
+    solver.update_c(item.c)?;
+    solver.update_b(item.b)?;
+    let start = match item.start {
+        Start::Previous => Start::Cold,
+        s => s,
+    };
+    solver.check_start(start)?;
+    let mut state = solver.begin(start);
+    state.share_factors(cache);
+    Ok((solver, state))
+}
+
+/// One lockstep stream: solves items taken from `queue` (the index of the
+/// next untaken item) on clones of `proto`, at most `capacity` at once,
+/// applying each shared factorization to all right-hand sides of an
+/// iteration at once; returns `(item, result)` pairs. An item takes over
+/// the solver of a finished one, reset to the prototype
+/// ([`AdmmSolver::reset_to`]: the clone's state without another copy of
+/// `A`), so a stream copies the problem data `capacity` times.
+fn lockstep(
+    proto: &AdmmSolver,
+    items: &[BatchItem<'_>],
+    queue: &AtomicUsize,
+    capacity: usize,
+) -> Vec<(usize, Result<Solution, SolverError>)> {
     let cache = Arc::new(FactorCache::new(proto.scale(), proto.factor()));
     let dim = proto.factor().pattern().dim();
-    let mut runs: Vec<Result<(AdmmSolver, RunState), SolverError>> = items
-        .iter()
-        .map(|item| {
-            let mut solver = proto.clone();
-            solver.update_c(item.c)?;
-            solver.update_b(item.b)?;
-            let start = match item.start {
-                Start::Previous => Start::Cold,
-                s => s,
-            };
-            solver.check_start(start)?;
-            let mut state = solver.begin(start);
-            state.share_factors(&cache);
-            Ok((solver, state))
-        })
-        .collect();
+    let mut out = Vec::new();
+    let mut runs: Vec<(usize, AdmmSolver, RunState)> = Vec::with_capacity(capacity);
+    let mut spare: Vec<AdmmSolver> = Vec::with_capacity(capacity);
     // One block per factorization in use: the problems on each iterate in
-    // lockstep (usually one or two step sizes per group).
+    // lockstep (usually one or two step sizes per stream).
     let mut panels: Vec<Panel> = Vec::new();
     loop {
-        panels.iter_mut().for_each(|p| p.members.clear());
-        let mut active = false;
-        for (i, run) in runs.iter_mut().enumerate() {
-            let Ok((solver, state)) = run else { continue };
-            if !solver.next_iteration(state) {
-                continue;
+        // Finished problems leave; the next items of the queue join.
+        while runs.len() < capacity {
+            let i = queue.fetch_add(1, Ordering::Relaxed);
+            if i >= items.len() {
+                break;
             }
-            active = true;
+            let solver = match spare.pop() {
+                Some(mut s) => {
+                    s.reset_to(proto);
+                    s
+                }
+                None => proto.clone(),
+            };
+            match start_run(solver, &items[i], &cache) {
+                Ok((solver, state)) => runs.push((i, solver, state)),
+                Err(e) => out.push((i, Err(e))),
+            }
+        }
+        let mut k = 0;
+        while k < runs.len() {
+            let (_, solver, state) = &mut runs[k];
+            if solver.next_iteration(state) {
+                k += 1;
+            } else {
+                let (i, mut solver, state) = runs.swap_remove(k);
+                out.push((i, Ok(solver.finish(state))));
+                spare.push(solver);
+            }
+        }
+        if runs.is_empty() {
+            if queue.load(Ordering::Relaxed) >= items.len() {
+                break;
+            }
+            continue;
+        }
+        panels.iter_mut().for_each(|p| p.members.clear());
+        for (r, (_, solver, _)) in runs.iter_mut().enumerate() {
             solver.linear_rhs();
             let factor = solver.factor();
             let k = match panels.iter().position(|p| Arc::ptr_eq(&p.factor, factor)) {
@@ -242,9 +310,9 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
                 None => {
                     panels.push(Panel {
                         factor: Arc::clone(factor),
-                        block: ColumnBlock::new(dim, items.len()),
-                        members: Vec::with_capacity(items.len()),
-                        checks: Vec::with_capacity(items.len()),
+                        block: ColumnBlock::new(dim, capacity),
+                        members: Vec::with_capacity(capacity),
+                        checks: Vec::with_capacity(capacity),
                         products: vec![0.0; dim],
                     });
                     panels.len() - 1
@@ -254,10 +322,7 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
             // Gathered into the block while the right-hand side is hot.
             p.factor
                 .set_column(&mut p.block, p.members.len(), solver.linear_buffer());
-            p.members.push(i);
-        }
-        if !active {
-            break;
+            p.members.push(r);
         }
         for p in panels.iter_mut().filter(|p| !p.members.is_empty()) {
             let solved = p.factor.solve_columns(&mut p.block, p.members.len());
@@ -265,54 +330,48 @@ fn lockstep(proto: &AdmmSolver, items: &[BatchItem<'_>]) -> Vec<Result<Solution,
             // that the panel products use.
             let dense_products = p.factor.pattern().is_dual_normal();
             p.checks.clear();
-            for (col, &i) in p.members.iter().enumerate() {
-                if let Ok((solver, state)) = &mut runs[i] {
-                    if solved {
-                        p.factor.get_column(&p.block, col, solver.linear_buffer());
-                    } else {
-                        solver.solve_linear();
-                    }
-                    if !solver.project_iteration(state) {
-                        continue;
-                    }
-                    if dense_products && solver.evaluation_due(state) {
-                        p.checks.push(i);
-                    } else {
-                        solver.conclude_iteration(state, false);
-                    }
+            for (col, &r) in p.members.iter().enumerate() {
+                let (_, solver, state) = &mut runs[r];
+                if solved {
+                    p.factor.get_column(&p.block, col, solver.linear_buffer());
+                } else {
+                    solver.solve_linear();
+                }
+                if !solver.project_iteration(state) {
+                    continue;
+                }
+                if dense_products && solver.evaluation_due(state) {
+                    p.checks.push(r);
+                } else {
+                    solver.conclude_iteration(state, false);
                 }
             }
             // The termination checks' products `A u_x`, `Aᵀu_y`, a panel
             // of problems per pass over `A` (the same bits as one by one).
-            for (col, &i) in p.checks.iter().enumerate() {
-                if let Ok((solver, _)) = &runs[i] {
-                    p.factor
-                        .set_column(&mut p.block, col, solver.residual_point());
-                }
+            for (col, &r) in p.checks.iter().enumerate() {
+                p.factor
+                    .set_column(&mut p.block, col, runs[r].1.residual_point());
             }
             let ready = p.factor.a_products_columns(&mut p.block, p.checks.len());
-            for (col, &i) in p.checks.iter().enumerate() {
-                if let Ok((solver, state)) = &mut runs[i] {
-                    if ready {
-                        p.factor.get_column(&p.block, col, &mut p.products);
-                        let (aty, ax) = solver.product_buffers();
-                        let (pa, pb) = p.products.split_at(aty.len());
-                        aty.copy_from_slice(pa);
-                        ax.copy_from_slice(pb);
-                    }
-                    solver.conclude_iteration(state, ready);
+            for (col, &r) in p.checks.iter().enumerate() {
+                let (_, solver, state) = &mut runs[r];
+                if ready {
+                    p.factor.get_column(&p.block, col, &mut p.products);
+                    let (aty, ax) = solver.product_buffers();
+                    let (pa, pb) = p.products.split_at(aty.len());
+                    aty.copy_from_slice(pa);
+                    ax.copy_from_slice(pb);
                 }
+                solver.conclude_iteration(state, ready);
             }
         }
         // Factorizations no problem uses any more stay in the cache only.
         panels.retain(|p| !p.members.is_empty());
     }
-    runs.into_iter()
-        .map(|run| run.map(|(mut solver, state)| solver.finish(state)))
-        .collect()
+    out
 }
 
-/// The right-hand sides of the problems of a lockstep group that share one
+/// The right-hand sides of the problems of a lockstep stream that share one
 /// factorization.
 struct Panel {
     factor: Arc<KktFactor>,

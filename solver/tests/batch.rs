@@ -245,3 +245,52 @@ fn step_size_updates_in_lockstep_do_not_change_results() {
         "every problem should move off the initial step size, some to the same one: {distinct:?}"
     );
 }
+
+/// A lockstep stream holds a few problems at a time; the next problem of
+/// the batch takes over the solver of a finished one, reset to the
+/// prototype. Whatever the finished problem left (its iterates, its
+/// acceleration memory, the step size and factorization it moved to, an
+/// error), each problem must get the bits it gets alone: batches several
+/// times the stream's width, cold and warm starts mixed, on 1–3 threads.
+#[test]
+fn problems_taking_over_a_finished_problems_solver_start_afresh() {
+    let (base, mut data) = family(60, true);
+    data[7].0[0] = f64::NAN;
+    let mut s = settings(Method::Admm);
+    s.admm.scale = 1e-3;
+    s.admm.adaptive_scale_interval = 10;
+    let batch = BatchSolver::new(base, s).unwrap();
+    let cold = batch.solve_sequential(&items(&data)[..30]);
+    let mut its = items(&data);
+    for (k, item) in its.iter_mut().enumerate().skip(30) {
+        if k % 3 != 0 {
+            if let Ok(w) = &cold[k - 30] {
+                item.start = Start::Point {
+                    x: &w.x,
+                    y: &w.y,
+                    s: &w.s,
+                };
+            }
+        }
+    }
+    let outcome = |r: &Result<Solution, _>| r.as_ref().map(bits).map_err(|e| format!("{e}"));
+    let alone: Vec<_> = its
+        .iter()
+        .map(|item| outcome(&batch.solve(std::slice::from_ref(item))[0]))
+        .collect();
+    assert!(alone[7].is_err() && alone[37].is_ok());
+    let sequential: Vec<_> = batch.solve_sequential(&its).iter().map(outcome).collect();
+    assert_eq!(sequential, alone, "one stream");
+    for threads in [1, 2, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let got: Vec<_> = pool
+            .install(|| batch.solve(&its))
+            .iter()
+            .map(outcome)
+            .collect();
+        assert_eq!(got, alone, "{threads} threads");
+    }
+}

@@ -518,23 +518,65 @@ impl Model {
         b
     }
 
-    /// Adds the gradient with respect to `θ` of a standard-form gradient
-    /// (`da` on the pattern built by [`Model::problem`], `db`) to `grad`.
-    fn accumulate(&self, grad: &mut [f64], da: &[f64], db: &[f64]) {
+    /// Adds the gradients with respect to `θ` of standard-form gradients
+    /// (`da` on the pattern built by [`Model::problem`], `db`), one per
+    /// instance, to `grad`: each entry of `grad` receives the instances'
+    /// terms in their order, so the sum does not depend on the threads.
+    /// Rows of `A` (and entries of `w`) run in parallel.
+    fn accumulate(&self, grad: &mut [f64], grads: &[(&[f64], &[f64])]) {
         let (m, nv) = (self.m, self.nvar);
         let z0 = self.z0();
         let (ga, gw) = grad.split_at_mut(m * nv);
-        // A's entries: column j holds rows 0..m, then the two box rows.
-        for j in 0..nv {
-            for i in 0..m {
-                ga[i * nv + j] += da[j * (m + 2) + i] + db[i] * z0[j];
+        // A's entries: column j holds rows 0..m, then the two box rows. The
+        // sums run on a column-major copy of `ga` (the layout of `da`, so
+        // every pass is contiguous), by blocks of columns.
+        let mut gt = vec![0.0; m * nv];
+        for (i, row) in ga.chunks_exact(nv).enumerate() {
+            for (j, &g) in row.iter().enumerate() {
+                gt[j * m + i] = g;
+            }
+        }
+        const BLOCK: usize = 32;
+        gt.par_chunks_mut(BLOCK * m)
+            .enumerate()
+            .for_each(|(blk, cols)| {
+                let j0 = blk * BLOCK;
+                for (da, db) in grads {
+                    for (q, g) in cols.chunks_exact_mut(m).enumerate() {
+                        let (j, col) = (j0 + q, &da[(j0 + q) * (m + 2)..]);
+                        for ((g, &a), &d) in g.iter_mut().zip(col).zip(&db[..m]) {
+                            *g += a + d * z0[j];
+                        }
+                    }
+                }
+            });
+        for (i, row) in ga.chunks_exact_mut(nv).enumerate() {
+            for (j, g) in row.iter_mut().enumerate() {
+                *g = gt[j * m + i];
             }
         }
         // b_top = A z₀: ∂z₀ = Aᵀ db_top, ∂w = ∂z₀ · z₀(1 − z₀).
-        for j in 0..nv {
-            let dz: f64 = (0..m).map(|i| self.theta[i * nv + j] * db[i]).sum();
-            gw[j] += dz * z0[j] * (1.0 - z0[j]);
-        }
+        // Per instance and column, `dz_j = Σᵢ θ_ij db_i` in the order of `i`
+        // (from −0.0, as `Iterator::sum`), by rows of `θ`.
+        const COLS: usize = 128;
+        gw.par_chunks_mut(COLS).enumerate().for_each(|(blk, g)| {
+            let (j0, w) = (blk * COLS, g.len());
+            let mut dz = vec![-0.0; grads.len() * w];
+            for i in 0..m {
+                let row = &self.theta[i * nv + j0..i * nv + j0 + w];
+                for ((_, db), dz) in grads.iter().zip(dz.chunks_exact_mut(w)) {
+                    let d = db[i];
+                    for (z, &t) in dz.iter_mut().zip(row) {
+                        *z += t * d;
+                    }
+                }
+            }
+            for dz in dz.chunks_exact(w) {
+                for ((g, &d), &z) in g.iter_mut().zip(dz).zip(&z0[j0..j0 + w]) {
+                    *g += d * z * (1.0 - z);
+                }
+            }
+        });
     }
 }
 
@@ -968,7 +1010,7 @@ pub fn train(
                 ))
             });
             let wall = start.elapsed().as_secs_f64();
-            let mut grad = vec![0.0; model.theta.len()];
+            let mut grads = Vec::with_capacity(chunk.len());
             let (mut fwd, mut bwd, mut used) = (0.0, 0.0, 0usize);
             let (mut batch_iters, mut batch_solves) = (0u64, 0u64);
             for (&i, r) in chunk.iter().zip(results) {
@@ -996,7 +1038,7 @@ pub fn train(
                 match r.backward {
                     Some(bw) if solved => {
                         bwd += bw.info.time_s;
-                        model.accumulate(&mut grad, &bw.grad.a, &bw.grad.b);
+                        grads.push(bw.grad);
                         used += 1;
                     }
                     _ => failures += 1,
@@ -1020,6 +1062,9 @@ pub fn train(
             if forward == cfg.solver {
                 policy.observe(mean(batch_iters, batch_solves));
             }
+            let mut grad = vec![0.0; model.theta.len()];
+            let terms: Vec<(&[f64], &[f64])> = grads.iter().map(|g| (&g.a[..], &g.b[..])).collect();
+            model.accumulate(&mut grad, &terms);
             if used > 0 {
                 let scale = 1.0 / used as f64;
                 grad.iter_mut().for_each(|g| *g *= scale);
@@ -1297,5 +1342,51 @@ mod tests {
         let mut wrong = p.solution.clone();
         wrong.swap(0, 1);
         assert!(violated_fraction(&wrong, 4) > 0.0);
+    }
+
+    /// The batched, parallel accumulation gives the bits of adding the
+    /// instances' terms one after the other (the chain rule through
+    /// `A` and `b = A z₀` entry by entry).
+    #[test]
+    fn gradient_accumulation_adds_instances_in_order() {
+        let mut rng = Rng(5);
+        let (m, nv) = (7, 70);
+        let mut model = Model::new(m, nv, &mut rng);
+        model.theta[m * nv..]
+            .iter_mut()
+            .for_each(|w| *w = rng.normal());
+        let data: Vec<(Vec<f64>, Vec<f64>)> = (0..5)
+            .map(|_| {
+                let da = (0..nv * (m + 2)).map(|_| rng.normal()).collect();
+                let db = (0..m + 2 * nv).map(|_| rng.normal()).collect();
+                (da, db)
+            })
+            .collect();
+        let start: Vec<f64> = (0..model.theta.len()).map(|_| rng.normal()).collect();
+        let z0 = model.z0();
+        let mut want = start.clone();
+        for (da, db) in &data {
+            let (ga, gw) = want.split_at_mut(m * nv);
+            for j in 0..nv {
+                for i in 0..m {
+                    ga[i * nv + j] += da[j * (m + 2) + i] + db[i] * z0[j];
+                }
+            }
+            for j in 0..nv {
+                let dz: f64 = (0..m).map(|i| model.theta[i * nv + j] * db[i]).sum();
+                gw[j] += dz * z0[j] * (1.0 - z0[j]);
+            }
+        }
+        let terms: Vec<(&[f64], &[f64])> = data.iter().map(|(a, b)| (&a[..], &b[..])).collect();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut got = start.clone();
+            pool.install(|| model.accumulate(&mut got, &terms));
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{threads} threads");
+        }
     }
 }

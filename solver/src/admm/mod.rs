@@ -422,6 +422,78 @@ impl AdmmSolver {
         Ok(solver)
     }
 
+    /// Makes `self` what `proto.clone()` would be, reusing its memory and
+    /// its copy of `P`, `A` and the cones: for a clone of `proto` whose
+    /// `c`, `b` and run state have changed since, and nothing else (a
+    /// problem of a lockstep batch taking over the solver of a finished
+    /// one, [`crate::batch`]), without another copy of `A`. Every field is
+    /// named, so a new field has to say how it is reset.
+    pub(crate) fn reset_to(&mut self, proto: &Self) {
+        let AdmmSolver {
+            data,
+            settings,
+            equil,
+            mats,
+            c,
+            b,
+            factor,
+            solve_ws: _,
+            projector: _,
+            equality_rows,
+            polishable,
+            rho_pattern,
+            rho,
+            rho_inv,
+            scale,
+            q,
+            pq,
+            q_coef,
+            d_tau,
+            metric,
+            it,
+            work,
+            aa,
+            has_previous,
+            needs_refactor,
+            needs_q,
+            setup_time,
+            norms,
+        } = self;
+        debug_assert!(
+            data.a.nnz() == proto.data.a.nnz()
+                && data.p.nnz() == proto.data.p.nnz()
+                && data.cones == proto.data.cones
+        );
+        data.c.clone_from(&proto.data.c);
+        data.b.clone_from(&proto.data.b);
+        data.obj_constant = proto.data.obj_constant;
+        settings.clone_from(&proto.settings);
+        equil.clone_from(&proto.equil);
+        mats.clone_from(&proto.mats);
+        c.clone_from(&proto.c);
+        b.clone_from(&proto.b);
+        factor.clone_from(&proto.factor);
+        equality_rows.clone_from(&proto.equality_rows);
+        *polishable = proto.polishable;
+        rho_pattern.clone_from(&proto.rho_pattern);
+        rho.clone_from(&proto.rho);
+        rho_inv.clone_from(&proto.rho_inv);
+        *scale = proto.scale;
+        q.clone_from(&proto.q);
+        pq.clone_from(&proto.pq);
+        *q_coef = proto.q_coef;
+        *d_tau = proto.d_tau;
+        metric.clone_from(&proto.metric);
+        it.clone_from(&proto.it);
+        work.clone_from(&proto.work);
+        aa.clone_from(&proto.aa);
+        *has_previous = proto.has_previous;
+        *needs_refactor = proto.needs_refactor;
+        *needs_q = proto.needs_q;
+        *setup_time = proto.setup_time;
+        *norms = proto.norms;
+    }
+
     /// The problem as currently stored (original, unscaled).
     pub fn problem(&self) -> &ProblemData {
         &self.data
