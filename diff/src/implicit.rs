@@ -63,6 +63,7 @@ use faer::MatMut;
 use lpgd_solver::kkt::KktSystem;
 use lpgd_solver::projection::project_dual_jvp;
 use lpgd_solver::{CscMatrix, ProblemData, Settings, Solution, SupportedCone};
+use std::sync::Arc;
 
 /// Implicit differentiation settings.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -108,7 +109,7 @@ enum Backend {
     Kkt {
         kkt: Box<KktSystem>,
         settings: Box<Settings>,
-        a: CscMatrix,
+        a: Arc<CscMatrix>,
         d: Vec<f64>,
     },
     /// The reduced system with `D` floored at `D_FLOOR` (dense cone
@@ -117,7 +118,7 @@ enum Backend {
         kkt: Box<KktSystem>,
         settings: Box<Settings>,
         p_hat: CscMatrix,
-        a: CscMatrix,
+        a: Arc<CscMatrix>,
         /// `D_ε⁻¹` per cone block.
         dinv: Vec<(usize, usize, DBlock)>,
     },
@@ -290,7 +291,7 @@ impl DerivativeSystem {
             blocks.push((off, dim, block));
             off += dim;
         }
-        let mut a = prob.a.clone();
+        let mut a = CscMatrix::clone(&prob.a);
         for (k, &r) in a.rowval.iter().enumerate() {
             if d[r] == 0.0 {
                 a.nzval[k] = 0.0;
@@ -310,7 +311,7 @@ impl DerivativeSystem {
             backend: Backend::Kkt {
                 kkt,
                 settings: Box::new(settings.clone()),
-                a: prob.a.clone(),
+                a: Arc::clone(&prob.a),
                 d,
             },
         })
@@ -420,7 +421,7 @@ impl DerivativeSystem {
                 kkt,
                 settings: Box::new(settings.clone()),
                 p_hat: p_hat.clone(),
-                a: prob.a.clone(),
+                a: Arc::clone(&prob.a),
                 dinv,
             },
         })

@@ -128,7 +128,7 @@ impl DiffSolver {
         let (p_work, p_user_pos, p_diag_pos) = with_full_diagonal(&problem.p);
         let mut work = problem.clone();
         let vals = p_work.nzval.clone();
-        work.p = p_work;
+        work.p = Arc::new(p_work);
         let solver = Solver::new(work, settings)?;
         Ok(DiffSolver {
             user: problem,
@@ -322,7 +322,7 @@ impl DiffSolver {
     /// Replaces the values of `A` in its storage order (same pattern).
     pub fn update_a_values(&mut self, vals: &[f64]) -> Result<(), DiffError> {
         self.solver.update_a_values(vals)?;
-        self.user.a.nzval.copy_from_slice(vals);
+        Arc::make_mut(&mut self.user.a).nzval.copy_from_slice(vals);
         self.solution = None;
         Ok(())
     }
@@ -337,7 +337,7 @@ impl DiffSolver {
         }
         self.solver.update_p_values(&work)?;
         self.p_work = work;
-        self.user.p.nzval.copy_from_slice(vals);
+        Arc::make_mut(&mut self.user.p).nzval.copy_from_slice(vals);
         self.solution = None;
         Ok(())
     }
@@ -457,7 +457,7 @@ impl DiffSolver {
         spare: &mut Option<Box<KktSystem>>,
     ) -> Result<implicit::DerivativeSystem, DiffError> {
         let work = self.solver.problem();
-        let mut p_hat = work.p.clone();
+        let mut p_hat = CscMatrix::clone(&work.p);
         for &pos in &self.p_diag_pos {
             p_hat.nzval[pos] += s.rho;
         }

@@ -212,7 +212,7 @@ fn domke_symmetric_difference_on_a_regularized_lp() {
     let c = vec![0.3, -0.2, -0.5, -1.7, 1.2, -0.95];
     let dl = vec![-0.5, 0.5, -0.1, 0.2, -2.0, -0.3];
     let mut prob = box_lp(c.clone());
-    prob.p = CscMatrix::identity(c.len());
+    prob.p = std::sync::Arc::new(CscMatrix::identity(c.len()));
     let layer = layer_for(&prob);
     let xstar = |c: &[f64]| -> Vec<f64> { c.iter().map(|&v| (-v).clamp(0.0, 1.0)).collect() };
     for tau in [0.01, 0.2, 1.0] {

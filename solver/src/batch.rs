@@ -52,15 +52,25 @@ use rayon::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Largest number of problems in a lockstep stream at once: two panels of
-/// the multi-column solves, room for problems on two or three step sizes.
-/// Every problem in a stream holds its own solver state, reset from the
-/// prototype when it takes over a finished problem's, so a stream copies
-/// the problem data this many times. Measured on the Sudoku paper preset's
-/// LPGD-average (1500 puzzles, two epochs, two threads), 64 / 32 / 16 / 8
-/// took 18.6 / 16.8 / 15.6 / 15.4 s (fewer copies of `A`, and the states
-/// of a stream closer in the cache); results do not depend on it.
+/// Problems a lockstep stream keeps on the prototype's factorization
+/// (where every problem starts): two panels of the multi-column solves.
+/// A problem that finishes is replaced while fewer than this many remain
+/// there; problems whose step size moved solve on their own
+/// factorizations meanwhile, up to [`MAX_STREAM`] problems in all. Each
+/// problem holds its own solver state (about 0.8 MB for a 9 × 9 Sudoku
+/// LP, mostly iterates and acceleration memory), and a stream that keeps
+/// them in the cache iterates faster. Measured on the Sudoku paper preset
+/// (two threads; results do not depend on it): with LPGD-average on 1500
+/// puzzles for two epochs (about 35 iterations per forward solve), 64 /
+/// 32 / 16 / 8 problems per stream took 18.6 / 16.8 / 15.6 / 15.4 s; but
+/// once the step sizes of a stream's problems spread over several values
+/// (LPGD-average's fourth epoch of the full preset, 164 iterations),
+/// a fixed 16 left the panels of the other step sizes nearly empty and the
+/// forward solves took 80 s against 70 s with groups of 64.
 const STREAM: usize = 16;
+
+/// Largest number of problems in a lockstep stream.
+const MAX_STREAM: usize = 64;
 
 /// One problem of a batch: its linear cost, right-hand side and start.
 /// [`Start::Previous`] means a cold start here.
@@ -135,11 +145,11 @@ impl BatchSolver {
         match &self.proto {
             Solver::Admm(proto) if proto.factor().columnwise_multi_solve() => {
                 let streams = rayon::current_num_threads().clamp(1, items.len().max(1));
-                let capacity = items.len().div_ceil(streams).clamp(1, STREAM);
+                let fresh = items.len().div_ceil(streams).clamp(1, STREAM);
                 let queue = AtomicUsize::new(0);
                 let parts: Vec<_> = (0..streams)
                     .into_par_iter()
-                    .map(|_| lockstep(proto, items, &queue, capacity))
+                    .map(|_| lockstep(proto, items, &queue, fresh))
                     .collect();
                 in_order(items.len(), parts)
             }
@@ -245,21 +255,22 @@ fn start_run(
 }
 
 /// One lockstep stream: solves items taken from `queue` (the index of the
-/// next untaken item) on clones of `proto`, at most `capacity` at once,
-/// applying each shared factorization to all right-hand sides of an
-/// iteration at once; returns `(item, result)` pairs. An item takes over
-/// the solver of a finished one, reset to the prototype
-/// ([`AdmmSolver::reset_to`]: the clone's state without another copy of
-/// `A`), so a stream copies the problem data `capacity` times.
+/// next untaken item) on clones of `proto`, keeping `fresh` of them on the
+/// prototype's factorization while items remain (at most [`MAX_STREAM`]
+/// in all), applying each shared factorization to all right-hand sides of
+/// an iteration at once; returns `(item, result)` pairs. An item takes
+/// over the solver of a finished one, reset to the prototype
+/// ([`AdmmSolver::reset_to`]).
 fn lockstep(
     proto: &AdmmSolver,
     items: &[BatchItem<'_>],
     queue: &AtomicUsize,
-    capacity: usize,
+    fresh: usize,
 ) -> Vec<(usize, Result<Solution, SolverError>)> {
     let cache = Arc::new(FactorCache::new(proto.scale(), proto.factor()));
     let dim = proto.factor().pattern().dim();
     let mut out = Vec::new();
+    let capacity = MAX_STREAM.min(items.len()).max(1);
     let mut runs: Vec<(usize, AdmmSolver, RunState)> = Vec::with_capacity(capacity);
     let mut spare: Vec<AdmmSolver> = Vec::with_capacity(capacity);
     // One block per factorization in use: the problems on each iterate in
@@ -267,7 +278,12 @@ fn lockstep(
     let mut panels: Vec<Panel> = Vec::new();
     loop {
         // Finished problems leave; the next items of the queue join.
-        while runs.len() < capacity {
+        let mut on_proto = runs
+            .iter()
+            .filter(|(_, solver, _)| Arc::ptr_eq(solver.factor(), proto.factor()))
+            .count();
+        while runs.len() < capacity && on_proto < fresh {
+            on_proto += 1;
             let i = queue.fetch_add(1, Ordering::Relaxed);
             if i >= items.len() {
                 break;

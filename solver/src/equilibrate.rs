@@ -19,6 +19,7 @@ use crate::csc::CscMatrix;
 use crate::error::ProblemError;
 use crate::problem::{check_update, ProblemData};
 use crate::settings::Settings;
+use std::sync::Arc;
 
 /// The scalings found by [`equilibrate`].
 #[derive(Debug, Clone)]
@@ -90,7 +91,7 @@ impl Equilibration {
         vals: &[f64],
     ) -> Result<(), ProblemError> {
         check_update(vals, data.a.nnz(), "A values")?;
-        data.a.nzval.copy_from_slice(vals);
+        Arc::make_mut(&mut data.a).nzval.copy_from_slice(vals);
         let a = &data.a;
         for j in 0..a.n {
             for k in a.colptr[j]..a.colptr[j + 1] {
@@ -110,10 +111,10 @@ impl Equilibration {
         vals: &[f64],
     ) -> Result<(), ProblemError> {
         check_update(vals, data.p.nnz(), "P values")?;
-        let mut new_p = data.p.clone();
+        let mut new_p = CscMatrix::clone(&data.p);
         new_p.nzval.copy_from_slice(vals);
         crate::problem::check_p_psd(&new_p)?;
-        data.p = new_p;
+        data.p = Arc::new(new_p);
         let p = &data.p;
         for j in 0..p.n {
             for idx in p.colptr[j]..p.colptr[j + 1] {

@@ -177,8 +177,8 @@ impl InteriorPointSolver {
         settings.validate()?;
         let (n, m) = (data.n(), data.m());
         let cones = CompositeCone::new(&data.cones)?;
-        let mut p = data.p.clone();
-        let mut a = data.a.clone();
+        let mut p = CscMatrix::clone(&data.p);
+        let mut a = CscMatrix::clone(&data.a);
         let mut c = data.c.clone();
         let mut b = data.b.clone();
         let equil = equilibrate(&mut p, &mut c, &mut a, &mut b, &cones, &settings);

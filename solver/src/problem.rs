@@ -8,16 +8,22 @@
 use crate::cones::SupportedCone;
 use crate::csc::CscMatrix;
 use crate::error::{MatrixName, ProblemError};
+use std::sync::Arc;
 
 /// Validated problem data in standard form.
+///
+/// The matrices are shared between copies (`Arc`): batches, layers and
+/// solvers copy a problem for every instance and change only `c` and `b`,
+/// so a copy does not copy `P` and `A`. Changing a matrix of one copy
+/// ([`Arc::make_mut`]) gives that copy its own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProblemData {
     /// Upper triangle of the quadratic cost, `n × n`.
-    pub p: CscMatrix,
+    pub p: Arc<CscMatrix>,
     /// Linear cost, length `n`.
     pub c: Vec<f64>,
     /// Constraint matrix, `m × n`.
-    pub a: CscMatrix,
+    pub a: Arc<CscMatrix>,
     /// Right-hand side, length `m`.
     pub b: Vec<f64>,
     /// Cones, in row order; their dimensions sum to `m`.
@@ -46,9 +52,9 @@ impl ProblemData {
         let n = c.len();
         let p = p.unwrap_or_else(|| CscMatrix::zeros(n, n));
         let prob = ProblemData {
-            p,
+            p: Arc::new(p),
             c,
-            a,
+            a: Arc::new(a),
             b,
             cones,
             obj_constant: 0.0,

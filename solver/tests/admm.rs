@@ -8,6 +8,7 @@ use lpgd_solver::{
     Start, Status, SupportedCone,
 };
 use proptest::prelude::*;
+use std::sync::Arc;
 
 mod common;
 use common::{plant, Lcg};
@@ -238,10 +239,10 @@ fn data_updates_match_a_fresh_solve() {
     let mut solver = Solver::new(first.prob.clone(), admm_settings()).unwrap();
     assert_eq!(solver.solve().status, Status::Solved);
     let mut target = first.prob.clone();
-    for (k, v) in target.a.nzval.iter_mut().enumerate() {
+    for (k, v) in Arc::make_mut(&mut target.a).nzval.iter_mut().enumerate() {
         *v *= 1.0 + 0.1 * ((k % 7) as f64 - 3.0) / 3.0;
     }
-    for v in target.p.nzval.iter_mut() {
+    for v in Arc::make_mut(&mut target.p).nzval.iter_mut() {
         *v *= 1.5;
     }
     target.c.copy_from_slice(&second.prob.c);

@@ -36,7 +36,7 @@ fn family(k: usize, quadratic: bool) -> (ProblemData, Vec<CostRhs>) {
     cones.push(SupportedCone::Nonnegative(2));
     let mut b0 = p.b.clone();
     b0.extend([100.0, 100.0]);
-    let base = ProblemData::new(Some(p.p.clone()), p.c.clone(), a, b0, cones).unwrap();
+    let base = ProblemData::new(Some(CscMatrix::clone(&p.p)), p.c.clone(), a, b0, cones).unwrap();
     let mut rng = Lcg(99);
     let data = (0..k)
         .map(|_| {

@@ -405,8 +405,14 @@ fn data_updates_resolve_without_new_symbolic_analysis() {
     let mut prob2 = planted.prob.clone();
     prob2.c.iter_mut().for_each(|v| *v += 0.1);
     prob2.b.iter_mut().for_each(|v| *v += 0.05);
-    prob2.a.nzval.iter_mut().for_each(|v| *v *= 1.1);
-    prob2.p.nzval.iter_mut().for_each(|v| *v *= 0.9);
+    std::sync::Arc::make_mut(&mut prob2.a)
+        .nzval
+        .iter_mut()
+        .for_each(|v| *v *= 1.1);
+    std::sync::Arc::make_mut(&mut prob2.p)
+        .nzval
+        .iter_mut()
+        .for_each(|v| *v *= 0.9);
     solver.update_c(&prob2.c).unwrap();
     solver.update_b(&prob2.b).unwrap();
     solver.update_a_values(&prob2.a.nzval).unwrap();

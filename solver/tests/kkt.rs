@@ -211,7 +211,11 @@ fn dual_normal_equations_solve_matches_sparse_ldl() {
 fn dual_normal_equations_follow_new_a_values() {
     let prob = bounded_problem(7, 40, 2, 6, false);
     let mut moved = prob.clone();
-    for (k, v) in moved.a.nzval.iter_mut().enumerate() {
+    for (k, v) in std::sync::Arc::make_mut(&mut moved.a)
+        .nzval
+        .iter_mut()
+        .enumerate()
+    {
         if k % 3 == 0 {
             *v *= 1.25;
         }

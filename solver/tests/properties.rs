@@ -297,7 +297,7 @@ proptest! {
         let prob = feasible_problem(seed, n, &cones);
         let alpha = 10f64.powf(log_alpha);
         let mut scaled = prob.clone();
-        scaled.p.nzval.iter_mut().for_each(|v| *v *= alpha);
+        std::sync::Arc::make_mut(&mut scaled.p).nzval.iter_mut().for_each(|v| *v *= alpha);
         scaled.c.iter_mut().for_each(|v| *v *= alpha);
         let s0 = solve(prob);
         let s1 = solve(scaled);
@@ -334,7 +334,7 @@ proptest! {
         }
         let mut scaled = prob.clone();
         let ones = vec![1.0; n];
-        scaled.a.scale_lr(&d, &ones);
+        std::sync::Arc::make_mut(&mut scaled.a).scale_lr(&d, &ones);
         for (bi, di) in scaled.b.iter_mut().zip(&d) {
             *bi *= di;
         }

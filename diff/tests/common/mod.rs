@@ -5,6 +5,7 @@
 
 use lpgd_diff::{DiffSolver, LossGrad, ParamGrad};
 use lpgd_solver::{CscMatrix, ProblemData, Settings, SupportedCone};
+use std::sync::Arc;
 
 /// SplitMix64.
 pub struct Rng(pub u64);
@@ -152,13 +153,13 @@ pub fn loss_at(
     settings: &Settings,
 ) -> f64 {
     let mut q = prob.clone();
-    for (v, d) in q.p.nzval.iter_mut().zip(&dir.p) {
+    for (v, d) in Arc::make_mut(&mut q.p).nzval.iter_mut().zip(&dir.p) {
         *v += t * d;
     }
     for (v, d) in q.c.iter_mut().zip(&dir.c) {
         *v += t * d;
     }
-    for (v, d) in q.a.nzval.iter_mut().zip(&dir.a) {
+    for (v, d) in Arc::make_mut(&mut q.a).nzval.iter_mut().zip(&dir.a) {
         *v += t * d;
     }
     for (v, d) in q.b.iter_mut().zip(&dir.b) {
