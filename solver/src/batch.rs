@@ -11,7 +11,8 @@
 //!
 //! **Lockstep.** When the shared factorization is simplicial or the dual
 //! normal equations ([`crate::dual_normal`]), each thread runs one lockstep
-//! stream of at most 16 problems: every iteration gathers the right-hand
+//! stream of problems (`STREAM` = 16 on the prototype's step size, at most
+//! `MAX_STREAM` = 64 in all): every iteration gathers the right-hand
 //! sides of the linear step of all problems on the same factorization
 //! into one `dim × k` block and applies `K⁻¹` to it in one
 //! multi-right-hand-side solve (about 2× less time per column than `k`
