@@ -522,7 +522,7 @@ impl Model {
     /// (`da` on the pattern built by [`Model::problem`], `db`), one per
     /// instance, to `grad`: each entry of `grad` receives the instances'
     /// terms in their order, so the sum does not depend on the threads.
-    /// Rows of `A` (and entries of `w`) run in parallel.
+    /// Blocks of columns of `A` (and of entries of `w`) run in parallel.
     fn accumulate(&self, grad: &mut [f64], grads: &[(&[f64], &[f64])]) {
         let (m, nv) = (self.m, self.nvar);
         let z0 = self.z0();
