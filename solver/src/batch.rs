@@ -22,7 +22,13 @@
 //! place, so the panels stay full while the slow problems of a batch
 //! finish, and the threads run until the batch is done (with fixed groups,
 //! a group's last iterations ran on one or two problems, and a thread
-//! whose group was done sat idle). Step-size updates land on a grid
+//! whose group was done sat idle). With a linear objective one
+//! factorization serves every step size
+//! ([`crate::AdmmSettings::sigma_follows_scale`]), so all problems of a
+//! stream share the panels whatever their step sizes: on the Sudoku paper
+//! preset (LPGD-average, 3000 puzzles, minibatches of 50, four epochs)
+//! the forward solves took 52.5 s against 65.3 s with `σ` fixed, at the
+//! same iteration counts. Otherwise step-size updates land on a grid
 //! around the initial step size, and the stream keeps one factorization
 //! per step size reached: a problem that moves to a step size another one
 //! has factored takes that factorization (the values it would compute

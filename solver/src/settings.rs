@@ -92,8 +92,20 @@ pub struct AdmmSettings {
     pub adaptive_scale: bool,
     /// Minimum number of iterations between two step-size updates.
     pub adaptive_scale_interval: u32,
-    /// Primal proximal weight `σ` in `P + σI`.
+    /// Primal proximal weight `σ` in `P + σI` (at the initial step size
+    /// `scale`, see [`AdmmSettings::sigma_follows_scale`]).
     pub sigma: f64,
+    /// With a linear objective (`P = 0`: no stored entries, or only
+    /// zeros), let `σ` follow the step size,
+    /// `σ(s) = sigma·s/scale`, instead of staying fixed (SCS keeps it
+    /// fixed). Then `K(s) = [σ(s)I, Aᵀ; A, −diag(1/ρ(s))] = T K(s₀) T` with
+    /// `T = diag(√(s/s₀)·I, √(s₀/s)·I)`, so the factorization at one step
+    /// size serves every other through two diagonal scalings per solve:
+    /// a step-size update costs no refactorization, and the problems of a
+    /// lockstep batch keep solving in one panel whatever their step sizes
+    /// ([`crate::batch`]). `σ` stays negligible next to `ρ` either way
+    /// (`σ/ρ` is `sigma/scale` throughout).
+    pub sigma_follows_scale: bool,
     /// Weight `ρ_τ` of `τ` in the metric of the splitting, relative to the
     /// `(x, y)` part (see [`crate::admm`]).
     pub rho_tau: f64,
@@ -128,6 +140,7 @@ impl Default for AdmmSettings {
             adaptive_scale: true,
             adaptive_scale_interval: 100,
             sigma: 1e-6,
+            sigma_follows_scale: true,
             rho_tau: 1.0,
             anderson_memory: 10,
             anderson_interval: 5,

@@ -351,3 +351,49 @@ fn polishing_recovers_exact_solutions() {
     }
     assert!(polished >= 8, "only {polished} of 10 polished");
 }
+
+/// With a linear objective `σ` follows the step size
+/// ([`AdmmSettings::sigma_follows_scale`]): step-size updates rescale the
+/// solves with the one factorization instead of refactoring, and the
+/// planted optimum is still reached. With `σ` fixed the same solves
+/// refactor (so the updates are exercised).
+#[test]
+fn linear_objectives_keep_one_factorization_through_step_size_updates() {
+    let cones = [
+        SupportedCone::Zero(2),
+        SupportedCone::Nonnegative(8),
+        SupportedCone::SecondOrder(4),
+    ];
+    for seed in 0..6 {
+        let mut planted = plant(seed, 10, &cones, false);
+        if seed % 2 == 1 {
+            // Stored zeros in P (as a differentiable layer's problem has)
+            // still make a linear objective.
+            let idx: Vec<usize> = (0..10).collect();
+            planted.prob.p =
+                Arc::new(CscMatrix::from_triplets(10, 10, &idx, &idx, &[0.0; 10]).unwrap());
+        }
+        for follows in [true, false] {
+            let mut s = admm_settings();
+            s.admm.scale = 100.0;
+            s.admm.adaptive_scale_interval = 10;
+            s.admm.sigma_follows_scale = follows;
+            let mut admm = lpgd_solver::AdmmSolver::new(planted.prob.clone(), s).unwrap();
+            let factor = Arc::clone(admm.factor());
+            let sol = admm.solve();
+            assert_eq!(sol.status, Status::Solved, "seed {seed}, {follows}");
+            let rel = rel_err(sol.objective, planted.objective);
+            assert!(rel < 1e-4, "seed {seed}, {follows}: {rel:e}");
+            assert_ne!(
+                admm.scale(),
+                100.0,
+                "seed {seed}: the step size did not move"
+            );
+            assert_eq!(
+                Arc::ptr_eq(&factor, admm.factor()),
+                follows,
+                "seed {seed}, {follows}"
+            );
+        }
+    }
+}

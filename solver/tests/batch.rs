@@ -251,14 +251,36 @@ fn step_size_updates_in_lockstep_do_not_change_results() {
 /// prototype. Whatever the finished problem left (its iterates, its
 /// acceleration memory, the step size and factorization it moved to, an
 /// error), each problem must get the bits it gets alone: batches several
-/// times the stream's width, cold and warm starts mixed, on 1–3 threads.
+/// times the stream's width, cold and warm starts mixed, on 1–3 threads;
+/// with a quadratic objective (a factorization per step size) and a
+/// linear one (one factorization for all step sizes,
+/// [`lpgd_solver::AdmmSettings::sigma_follows_scale`]).
 #[test]
 fn problems_taking_over_a_finished_problems_solver_start_afresh() {
-    let (base, mut data) = family(60, true);
+    for quadratic in [true, false] {
+        takeover_matches_solves_alone(quadratic);
+    }
+}
+
+fn takeover_matches_solves_alone(quadratic: bool) {
+    let (base, mut data) = family(60, quadratic);
     data[7].0[0] = f64::NAN;
     let mut s = settings(Method::Admm);
     s.admm.scale = 1e-3;
     s.admm.adaptive_scale_interval = 10;
+    // Step sizes move (the updates are exercised).
+    let moved = data[..5]
+        .iter()
+        .filter(|(c, b)| {
+            let mut prob = base.clone();
+            prob.c.clone_from(c);
+            prob.b.clone_from(b);
+            let mut single = lpgd_solver::AdmmSolver::new(prob, s.clone()).unwrap();
+            single.solve();
+            single.scale() != s.admm.scale
+        })
+        .count();
+    assert!(moved > 0, "quadratic {quadratic}: no step size moved");
     let batch = BatchSolver::new(base, s).unwrap();
     let cold = batch.solve_sequential(&items(&data)[..30]);
     let mut its = items(&data);

@@ -42,6 +42,11 @@
 //! problems with many rows). One factorization of `K` serves every
 //! iteration and every re-solve with new `c`, `b`; new values of `P`, `A` or
 //! a new step size `ρ` refactor numerically on the shared symbolic analysis.
+//! With a linear objective a new step size does not:
+//! `σ(s) = σ₀·s/s₀` follows it, so `K(s) = T K(s_f) T` with
+//! `T = diag(tI, I/t)`, `t = √(s/s_f)`, for the step size `s_f` of the
+//! factorization, and the linear step scales its right-hand side and its
+//! result by `T⁻¹` ([`crate::AdmmSettings::sigma_follows_scale`]).
 //!
 //! **Acceleration and step size.** Type-II Anderson acceleration
 //! ([`anderson`]) on the map `w ↦ w + α(u − ũ)`, with its least-squares
@@ -295,8 +300,21 @@ pub struct AdmmSolver {
     rho: Vec<f64>,
     /// `1/ρ` (the iteration multiplies by it).
     rho_inv: Vec<f64>,
-    /// Step size of the current factorization.
+    /// Current step size.
     scale: f64,
+    /// `σ` at the current step size
+    /// ([`crate::AdmmSettings::sigma_follows_scale`]).
+    sigma: f64,
+    /// Step size and `σ` with which `K` was last factored.
+    factor_scale: f64,
+    factor_sigma: f64,
+    /// `P̂` is zero (no stored entries, or only zeros): the objective is
+    /// linear.
+    p_zero: bool,
+    /// `t = √(scale/factor_scale)` when `σ` follows the step size:
+    /// `K(scale)⁻¹ = T⁻¹K_f⁻¹T⁻¹` with `T = diag(tI, I/t)` and `K_f` the
+    /// factored matrix (1 otherwise).
+    lin_t: f64,
     /// `Kq = [ĉ; −b̂]`, `P̂q_x` and `ĉᵀq_x + b̂ᵀq_y − q_xᵀP̂q_x`.
     q: Vec<f64>,
     pq: Vec<f64>,
@@ -370,7 +388,9 @@ impl AdmmSolver {
             .all(|c| matches!(c, SupportedCone::Zero(_) | SupportedCone::Nonnegative(_)));
         let scale = settings.admm.scale;
         let rho: Vec<f64> = rho_pattern.iter().map(|f| f * scale).collect();
-        let factor = KktFactor::new(pattern.clone(), &p, &a, settings.admm.sigma, &rho)?;
+        let settings_sigma = settings.admm.sigma;
+        let p_zero = p.nzval.iter().all(|&v| v == 0.0);
+        let factor = KktFactor::new(pattern.clone(), &p, &a, settings_sigma, &rho)?;
         let solve_ws = SolveWorkspace::new(&pattern, 1);
         let projector = Projector::new(&data.cones);
         let len = n + m + 1;
@@ -395,6 +415,11 @@ impl AdmmSolver {
             rho_inv: rho.iter().map(|r| 1.0 / r).collect(),
             rho,
             scale,
+            sigma: settings_sigma,
+            factor_scale: scale,
+            factor_sigma: settings_sigma,
+            lin_t: 1.0,
+            p_zero,
             q: vec![0.0; n + m],
             pq: vec![0.0; n],
             q_coef: 0.0,
@@ -445,6 +470,11 @@ impl AdmmSolver {
             rho,
             rho_inv,
             scale,
+            sigma,
+            factor_scale,
+            factor_sigma,
+            lin_t,
+            p_zero,
             q,
             pq,
             q_coef,
@@ -479,6 +509,11 @@ impl AdmmSolver {
         rho.clone_from(&proto.rho);
         rho_inv.clone_from(&proto.rho_inv);
         *scale = proto.scale;
+        *sigma = proto.sigma;
+        *factor_scale = proto.factor_scale;
+        *factor_sigma = proto.factor_sigma;
+        *lin_t = proto.lin_t;
+        *p_zero = proto.p_zero;
         q.clone_from(&proto.q);
         pq.clone_from(&proto.pq);
         *q_coef = proto.q_coef;
@@ -570,6 +605,7 @@ impl AdmmSolver {
         let mats = Arc::make_mut(&mut self.mats);
         self.equil
             .update_p_values(&mut self.data, &mut mats.p, vals)?;
+        self.p_zero = mats.p.nzval.iter().all(|&v| v == 0.0);
         self.needs_refactor = true;
         Ok(())
     }
@@ -599,31 +635,77 @@ impl AdmmSolver {
     /// Refactors `K` for the current `P̂`, `Â`, `σ` and `ρ` (copy-on-write if
     /// the factor is shared) and recomputes `q`.
     fn refactor(&mut self) -> Result<(), SolverError> {
-        let sigma = self.settings.admm.sigma;
+        self.sigma = self.sigma_at(self.scale);
         let mats = &*self.mats;
-        Arc::make_mut(&mut self.factor).refactor(&mats.p, &mats.a, sigma, &self.rho)?;
+        Arc::make_mut(&mut self.factor).refactor(&mats.p, &mats.a, self.sigma, &self.rho)?;
+        self.factor_scale = self.scale;
+        self.factor_sigma = self.sigma;
         self.needs_refactor = false;
         self.update_q();
         Ok(())
     }
 
+    /// Whether `σ` follows the step size: a linear objective (`P̂ = 0`) with
+    /// [`crate::AdmmSettings::sigma_follows_scale`].
+    fn sigma_follows(&self) -> bool {
+        self.settings.admm.sigma_follows_scale && self.p_zero
+    }
+
+    /// `σ` at step size `s`: `sigma·s/scale₀` if it follows the step size,
+    /// `sigma` otherwise (both exactly `sigma` at `s = scale₀`).
+    fn sigma_at(&self, s: f64) -> f64 {
+        let a = &self.settings.admm;
+        if self.sigma_follows() {
+            a.sigma * (s / a.scale)
+        } else {
+            a.sigma
+        }
+    }
+
+    /// Whether the factorization gives `K` at step size `s` for the
+    /// current settings: through the scaling `T` of
+    /// [`crate::AdmmSettings::sigma_follows_scale`] if `σ` follows the step
+    /// size (whatever the step size it was computed at), directly
+    /// otherwise.
+    fn factor_fits(&self, s: f64) -> bool {
+        if self.sigma_follows() {
+            self.factor_sigma == self.sigma_at(self.factor_scale)
+        } else {
+            self.factor_scale == s && self.factor_sigma == self.settings.admm.sigma
+        }
+    }
+
+    /// Multiplies `[z_x; z_y]` by `T⁻¹ = diag(I/t, tI)`, before and after
+    /// the solve with the factored `K_f`: `K(s)⁻¹ = T⁻¹K_f⁻¹T⁻¹`.
+    fn unscale_linear(z: &mut [f64], n: usize, t: f64) {
+        if t == 1.0 {
+            return;
+        }
+        let (zx, zy) = z.split_at_mut(n);
+        let inv = 1.0 / t;
+        zx.iter_mut().for_each(|v| *v *= inv);
+        zy.iter_mut().for_each(|v| *v *= t);
+    }
+
     /// `Kq = [ĉ; −b̂]`, `P̂q_x` and the coefficient `ĉᵀq_x + b̂ᵀq_y − q_xᵀP̂q_x`.
     fn update_q(&mut self) {
         let n = self.data.n();
+        self.lin_t = (self.scale / self.factor_scale).sqrt();
         self.q[..n].copy_from_slice(&self.c);
         for (qi, bi) in self.q[n..].iter_mut().zip(&self.b) {
             *qi = -bi;
         }
+        Self::unscale_linear(&mut self.q, n, self.lin_t);
         self.factor
             .solve_in_place(&mut self.q, 1, &mut self.solve_ws.0);
+        Self::unscale_linear(&mut self.q, n, self.lin_t);
         let (qx, qy) = self.q.split_at(n);
         self.mats.p.symv_upper(&mut self.pq, qx, 1.0, 0.0);
         self.q_coef = dot(&self.c, qx) + dot(&self.b, qy) - dot(qx, &self.pq);
         self.d_tau = self.settings.admm.rho_tau * self.q_coef.max(1.0);
         self.needs_q = false;
-        let sigma = self.settings.admm.sigma;
         let (mx, rest) = self.metric.split_at_mut(n);
-        mx.fill(sigma);
+        mx.fill(self.sigma);
         rest[..self.rho_inv.len()].copy_from_slice(&self.rho_inv);
         rest[rest.len() - 1] = self.d_tau;
         self.aa.set_metric(&self.metric);
@@ -672,15 +754,23 @@ impl AdmmSolver {
         Ok(())
     }
 
-    /// Sets `ρ = scale·rho_pattern` and refactors.
+    /// Sets `ρ = scale·rho_pattern` and `σ`, and refactors unless the
+    /// factorization serves the new step size
+    /// ([`crate::AdmmSettings::sigma_follows_scale`]).
     fn rescale(&mut self, scale: f64) -> Result<(), SolverError> {
         self.set_rho(scale);
-        self.refactor()
+        if self.needs_refactor || !self.factor_fits(scale) {
+            self.refactor()
+        } else {
+            self.update_q();
+            Ok(())
+        }
     }
 
-    /// `ρ = scale·rho_pattern` and `1/ρ`.
+    /// `ρ = scale·rho_pattern`, `1/ρ` and `σ`.
     fn set_rho(&mut self, scale: f64) {
         self.scale = scale;
+        self.sigma = self.sigma_at(scale);
         for ((r, ri), f) in self
             .rho
             .iter_mut()
@@ -695,6 +785,9 @@ impl AdmmSolver {
     /// [`AdmmSolver::rescale`] that takes the factorization from `cache`
     /// when another problem has computed it, and adds its own otherwise.
     fn rescale_shared(&mut self, scale: f64, cache: &FactorCache) -> Result<(), SolverError> {
+        if !self.needs_refactor && self.sigma_follows() && self.factor_fits(scale) {
+            return self.rescale(scale);
+        }
         let Some(factor) = cache.get(scale) else {
             self.rescale(scale)?;
             cache.insert(scale, &self.factor);
@@ -702,6 +795,8 @@ impl AdmmSolver {
         };
         self.set_rho(scale);
         self.factor = factor;
+        self.factor_scale = scale;
+        self.factor_sigma = self.sigma;
         self.update_q();
         Ok(())
     }
@@ -714,7 +809,8 @@ impl AdmmSolver {
         let cold = matches!(start, Start::Cold | Start::Previous) && !previous;
         if cold && self.scale != self.settings.admm.scale {
             self.rescale(self.settings.admm.scale)?;
-        } else if self.needs_refactor {
+        } else if self.needs_refactor || !self.factor_fits(self.scale) {
+            self.set_rho(self.scale);
             self.refactor()?;
         } else if self.needs_q {
             self.update_q();
@@ -748,16 +844,19 @@ impl AdmmSolver {
 
     /// The right-hand side `[σw_x; −w_y/ρ]` of the linear step, in the
     /// buffer that [`Self::linear_finish`] reads as `p = K⁻¹[σw_x; −w_y/ρ]`.
+    /// With `σ` following the step size it is `T⁻¹[σw_x; −w_y/ρ]`, for
+    /// the factored `K_f` ([`Self::unscale_linear`]).
     pub(crate) fn linear_rhs(&mut self) {
         let n = self.data.n();
-        let sigma = self.settings.admm.sigma;
+        let t = self.lin_t;
+        let sigma = self.sigma / t;
         let w = &self.it.w;
         let p = &mut self.work.p;
         for (pj, wj) in p[..n].iter_mut().zip(w) {
             *pj = sigma * wj;
         }
         for ((pi, wi), r) in p[n..].iter_mut().zip(&w[n..]).zip(&self.rho_inv) {
-            *pi = -wi * r;
+            *pi = -wi * r * t;
         }
     }
 
@@ -774,10 +873,12 @@ impl AdmmSolver {
         &mut self.work.p
     }
 
-    /// The linear step `ũ = (R + F)⁻¹Rw` from `p = K⁻¹[σw_x; −w_y/ρ]`.
+    /// The linear step `ũ = (R + F)⁻¹Rw` from `p = K⁻¹[σw_x; −w_y/ρ]`
+    /// (after the scaling `T⁻¹` if `σ` follows the step size).
     fn linear_finish(&mut self) {
         let n = self.data.n();
-        let sigma = self.settings.admm.sigma;
+        Self::unscale_linear(&mut self.work.p, n, self.lin_t);
+        let sigma = self.sigma;
         let w = &self.it.w[..];
         let p = &self.work.p[..];
         let (px, py) = p.split_at(n);
