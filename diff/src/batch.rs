@@ -195,10 +195,7 @@ impl DiffBatch {
         }
         layer.update_c(it.c)?;
         layer.update_b(it.b)?;
-        let start = match it.start {
-            Start::Previous => Start::Cold,
-            s => s,
-        };
+        let start = it.start.for_batch_item();
         let t0 = std::time::Instant::now();
         let sol = match &self.forward_solver {
             Some(fs) => {

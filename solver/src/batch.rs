@@ -219,10 +219,7 @@ impl BatchSolver {
         }
         solver.update_c(item.c)?;
         solver.update_b(item.b)?;
-        let start = match item.start {
-            Start::Previous => Start::Cold,
-            s => s,
-        };
+        let start = item.start.for_batch_item();
         Ok(solver.solve_from(start)?)
     }
 }
@@ -251,13 +248,9 @@ fn start_run(
 ) -> Result<(AdmmSolver, RunState), SolverError> {
     solver.update_c(item.c)?;
     solver.update_b(item.b)?;
-    let start = match item.start {
-        Start::Previous => Start::Cold,
-        s => s,
-    };
+    let start = item.start.for_batch_item();
     solver.check_start(start)?;
-    let mut state = solver.begin(start);
-    state.share_factors(cache);
+    let state = solver.begin(start, Some(cache));
     Ok((solver, state))
 }
 

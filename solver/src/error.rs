@@ -92,6 +92,13 @@ pub enum ProblemError {
         /// The value.
         value: f64,
     },
+    /// The step size of a warm start ([`crate::Start::PointAt`]) is not
+    /// positive and finite.
+    #[error("warm-start step size must be positive and finite, got {value}")]
+    InvalidStepSize {
+        /// The value.
+        value: f64,
+    },
     /// The compressed-column structure of a matrix is broken.
     #[error("invalid sparse structure of {matrix}: {reason}")]
     InvalidSparsity {

@@ -197,5 +197,6 @@ pub(crate) fn recover_solution(
         residuals: out.res,
         timings: out.timings,
         certificate,
+        step_size: None,
     }
 }

@@ -140,4 +140,8 @@ pub struct Solution {
     pub timings: Timings,
     /// Infeasibility certificate, when the status is (almost) infeasible.
     pub certificate: Option<Certificate>,
+    /// Operator splitting: the step size (`ρ` of the inequality rows) the
+    /// solve ended with, to start a later solve of a similar problem there
+    /// ([`crate::Start::PointAt`]); `None` for the interior point.
+    pub step_size: Option<f64>,
 }

@@ -65,7 +65,7 @@ impl Solver {
             Solver::InteriorPoint(s) => Ok(match start {
                 Start::Cold => s.solve(),
                 Start::Previous => s.solve_from_previous(),
-                Start::Point { x, y, s: slack } => {
+                Start::Point { x, y, s: slack } | Start::PointAt { x, y, s: slack, .. } => {
                     let (n, m) = (s.problem().n(), s.problem().m());
                     crate::problem::check_update(x, n, "warm-start x")?;
                     crate::problem::check_update(y, m, "warm-start y")?;

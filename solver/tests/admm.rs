@@ -314,6 +314,82 @@ fn limits_and_bad_warm_starts() {
             ..
         })
     ));
+    let (x, y, s) = (vec![0.0; n], vec![0.0; m], vec![0.0; m]);
+    for scale in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let start = Start::PointAt {
+            x: &x,
+            y: &y,
+            s: &s,
+            scale,
+        };
+        assert!(
+            matches!(
+                solver.solve_from(start),
+                Err(ProblemError::InvalidStepSize { .. })
+            ),
+            "step size {scale}"
+        );
+    }
+}
+
+/// A warm start at the step size a solve ended with
+/// ([`Start::PointAt`], [`lpgd_solver::Solution::step_size`]) starts
+/// there: from the solution it terminates at once and keeps the step
+/// size; with a linear objective it does not refactor. The interior-point
+/// method ignores the step size.
+#[test]
+fn warm_start_at_a_step_size() {
+    let cones = [
+        SupportedCone::Zero(2),
+        SupportedCone::Nonnegative(8),
+        SupportedCone::SecondOrder(4),
+    ];
+    for quadratic in [false, true] {
+        let planted = plant(0, 10, &cones, quadratic);
+        let mut s = admm_settings();
+        s.admm.scale = 100.0;
+        s.admm.adaptive_scale_interval = 10;
+        let mut first = lpgd_solver::AdmmSolver::new(planted.prob.clone(), s.clone()).unwrap();
+        let sol = first.solve();
+        assert_eq!(sol.status, Status::Solved);
+        let scale = sol.step_size.unwrap();
+        assert_ne!(
+            scale, 100.0,
+            "quadratic {quadratic}: the step size did not move"
+        );
+        let mut admm = lpgd_solver::AdmmSolver::new(planted.prob.clone(), s).unwrap();
+        let factor = Arc::clone(admm.factor());
+        let warm = admm
+            .solve_from(Start::PointAt {
+                x: &sol.x,
+                y: &sol.y,
+                s: &sol.s,
+                scale,
+            })
+            .unwrap();
+        assert_eq!(warm.status, Status::Solved);
+        assert!(warm.iterations <= 2, "{} iterations", warm.iterations);
+        assert_eq!(warm.step_size, Some(scale));
+        assert_eq!(Arc::ptr_eq(&factor, admm.factor()), !quadratic);
+        let mut ipm = Solver::new(planted.prob.clone(), Settings::default()).unwrap();
+        let at = ipm
+            .solve_from(Start::PointAt {
+                x: &sol.x,
+                y: &sol.y,
+                s: &sol.s,
+                scale,
+            })
+            .unwrap();
+        let plain = ipm
+            .solve_from(Start::Point {
+                x: &sol.x,
+                y: &sol.y,
+                s: &sol.s,
+            })
+            .unwrap();
+        assert_eq!(at.x, plain.x);
+        assert_eq!(at.step_size, None);
+    }
 }
 
 /// Polishing recovers the exact solution of nondegenerate planted LPs and

@@ -251,7 +251,8 @@ fn step_size_updates_in_lockstep_do_not_change_results() {
 /// prototype. Whatever the finished problem left (its iterates, its
 /// acceleration memory, the step size and factorization it moved to, an
 /// error), each problem must get the bits it gets alone: batches several
-/// times the stream's width, cold and warm starts mixed, on 1–3 threads;
+/// times the stream's width, cold and warm starts (at the current step
+/// size and at the one a previous solve ended with) mixed, on 1–3 threads;
 /// with a quadratic objective (a factorization per step size) and a
 /// linear one (one factorization for all step sizes,
 /// [`lpgd_solver::AdmmSettings::sigma_follows_scale`]).
@@ -285,13 +286,24 @@ fn takeover_matches_solves_alone(quadratic: bool) {
     let cold = batch.solve_sequential(&items(&data)[..30]);
     let mut its = items(&data);
     for (k, item) in its.iter_mut().enumerate().skip(30) {
-        if k % 3 != 0 {
-            if let Ok(w) = &cold[k - 30] {
-                item.start = Start::Point {
-                    x: &w.x,
-                    y: &w.y,
-                    s: &w.s,
-                };
+        if let Ok(w) = &cold[k - 30] {
+            match k % 3 {
+                1 => {
+                    item.start = Start::Point {
+                        x: &w.x,
+                        y: &w.y,
+                        s: &w.s,
+                    }
+                }
+                2 => {
+                    item.start = Start::PointAt {
+                        x: &w.x,
+                        y: &w.y,
+                        s: &w.s,
+                        scale: w.step_size.unwrap(),
+                    }
+                }
+                _ => {}
             }
         }
     }

@@ -850,7 +850,11 @@ fn layer(
 }
 
 /// Where the forward solve of a puzzle starts: its solution of the previous
-/// epoch (`warm`) on operator splitting, cold otherwise.
+/// epoch (`warm`) on operator splitting, at the initial step size, cold
+/// otherwise. Starting at the step size the previous solve ended with
+/// ([`Start::PointAt`]) took more iterations: on 3000 puzzles
+/// (LPGD-average, minibatches of 50, four epochs) 169, 198 and 136 per
+/// forward solve in epochs 2 to 4 against 140, 113 and 62.
 fn start_of<'a>(forward: Method, warm: Option<&'a Solution>) -> Start<'a> {
     match (forward, warm) {
         (Method::Admm, Some(w)) => Start::Point {

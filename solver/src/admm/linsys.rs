@@ -459,8 +459,8 @@ impl KktFactor {
     /// [`KktFactor::a_products`] of that column alone: panels of
     /// [`PANEL`] columns take one pass over each dense copy of `A`
     /// ([`DualNormalEquations::a_products_panel`]); a partial last panel
-    /// of at most [`NARROW_PANEL`] columns is done column by column. False,
-    /// doing nothing, for the sparse `LDLᵀ`.
+    /// of at most three columns (`NARROW_PANEL`) is done column by column.
+    /// False, doing nothing, for the sparse `LDLᵀ`.
     pub fn a_products_columns(&self, block: &mut ColumnBlock, k: usize) -> bool {
         let Some(dn) = &self.dense else {
             return false;

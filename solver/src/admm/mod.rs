@@ -158,6 +158,42 @@ pub enum Start<'a> {
         /// Slack `s`, length `m`.
         s: &'a [f64],
     },
+    /// [`Start::Point`] at a given step size, e.g. the one a previous solve
+    /// of a similar problem ended with ([`crate::Solution::step_size`]),
+    /// as [`Start::Previous`] keeps it for the same solver; clamped to
+    /// `[1e-6, 1e6]`. The step size is the origin of the solve's grid of
+    /// step-size updates. With a linear objective it costs no
+    /// refactorization ([`crate::AdmmSettings::sigma_follows_scale`]). The
+    /// interior-point method ignores it.
+    PointAt {
+        /// Primal `x`, length `n`.
+        x: &'a [f64],
+        /// Dual `y`, length `m`.
+        y: &'a [f64],
+        /// Slack `s`, length `m`.
+        s: &'a [f64],
+        /// Step size `ρ` of the inequality rows, positive and finite.
+        scale: f64,
+    },
+}
+
+impl<'a> Start<'a> {
+    /// The start of a batch item, on a solver whose previous solve (if
+    /// any) was another item's: [`Start::Previous`] becomes [`Start::Cold`].
+    ///
+    /// ```
+    /// use lpgd_solver::Start;
+    /// assert!(matches!(Start::Previous.for_batch_item(), Start::Cold));
+    /// let x = [1.0];
+    /// let point = Start::Point { x: &x, y: &[], s: &[] };
+    /// assert!(matches!(point.for_batch_item(), Start::Point { .. }));
+    /// ```
+    pub fn for_batch_item(self) -> Start<'a> {
+        match self {
+            Start::Previous => Start::Cold,
+            s => s,
+        }
+    }
 }
 
 /// The iterate vectors (scaled data), each of length `n + m + 1`.
@@ -248,13 +284,6 @@ pub(crate) struct RunState {
     base_scale: f64,
     /// Factorizations shared with the other problems of a lockstep group.
     factors: Option<Arc<FactorCache>>,
-}
-
-impl RunState {
-    /// Shares step-size updates' factorizations through `cache`.
-    pub(crate) fn share_factors(&mut self, cache: &Arc<FactorCache>) {
-        self.factors = Some(Arc::clone(cache));
-    }
 }
 
 /// An operator-splitting solver bound to one problem. The symbolic
@@ -624,10 +653,15 @@ impl AdmmSolver {
 
     /// Lengths and finiteness of a given starting point.
     pub(crate) fn check_start(&self, start: Start<'_>) -> Result<(), ProblemError> {
-        if let Start::Point { x, y, s } = start {
+        if let Start::Point { x, y, s } | Start::PointAt { x, y, s, .. } = start {
             check_update(x, self.data.n(), "warm-start x")?;
             check_update(y, self.data.m(), "warm-start y")?;
             check_update(s, self.data.m(), "warm-start s")?;
+        }
+        if let Start::PointAt { scale, .. } = start {
+            if !(scale > 0.0 && scale.is_finite()) {
+                return Err(ProblemError::InvalidStepSize { value: scale });
+            }
         }
         Ok(())
     }
@@ -803,12 +837,25 @@ impl AdmmSolver {
 
     /// Brings the factorization up to date and sets the initial `w` for
     /// `start` (scaled data).
-    fn initialize(&mut self, start: Start<'_>) -> Result<(), SolverError> {
+    fn initialize(
+        &mut self,
+        start: Start<'_>,
+        factors: Option<&FactorCache>,
+    ) -> Result<(), SolverError> {
         let (n, m) = (self.data.n(), self.data.m());
         let previous = matches!(start, Start::Previous) && self.has_previous;
         let cold = matches!(start, Start::Cold | Start::Previous) && !previous;
+        let given = match start {
+            Start::PointAt { scale, .. } => Some(scale.clamp(MIN_SCALE, MAX_SCALE)),
+            _ => None,
+        };
         if cold && self.scale != self.settings.admm.scale {
             self.rescale(self.settings.admm.scale)?;
+        } else if let Some(scale) = given.filter(|&s| s != self.scale) {
+            match factors {
+                Some(cache) => self.rescale_shared(scale, cache)?,
+                None => self.rescale(scale)?,
+            }
         } else if self.needs_refactor || !self.factor_fits(self.scale) {
             self.set_rho(self.scale);
             self.refactor()?;
@@ -818,7 +865,7 @@ impl AdmmSolver {
         let eq = &self.equil;
         match start {
             _ if previous => {}
-            Start::Point { x, y, s } => {
+            Start::Point { x, y, s } | Start::PointAt { x, y, s, .. } => {
                 // u = (x̂, ŷ, 1), v = (0, ŝ, 0), w = u + R⁻¹v.
                 let w = &mut self.it.w;
                 for j in 0..n {
@@ -1053,7 +1100,7 @@ impl AdmmSolver {
     }
 
     fn run(&mut self, start: Start<'_>) -> Solution {
-        let mut st = self.begin(start);
+        let mut st = self.begin(start, None);
         while self.next_iteration(&mut st) {
             self.linear_rhs();
             self.solve_linear();
@@ -1062,8 +1109,14 @@ impl AdmmSolver {
         self.finish(st)
     }
 
-    /// Brings the factorization up to date and sets the starting point.
-    pub(crate) fn begin(&mut self, start: Start<'_>) -> RunState {
+    /// Brings the factorization up to date and sets the starting point;
+    /// step-size changes take their factorizations from `factors` (shared
+    /// with the other problems of a lockstep stream) when given.
+    pub(crate) fn begin(
+        &mut self,
+        start: Start<'_>,
+        factors: Option<&Arc<FactorCache>>,
+    ) -> RunState {
         let mut st = RunState {
             t0: Instant::now(),
             factor_time: 0.0,
@@ -1078,10 +1131,10 @@ impl AdmmSolver {
             norm_g_prev: f64::INFINITY,
             norm_g: f64::INFINITY,
             base_scale: 0.0,
-            factors: None,
+            factors: factors.cloned(),
         };
         let tf = Instant::now();
-        if self.initialize(start).is_err() {
+        if self.initialize(start, factors.map(|f| &**f)).is_err() {
             st.status = Status::NumericalError;
         }
         st.base_scale = self.scale;
@@ -1415,7 +1468,7 @@ impl AdmmSolver {
             timings,
         };
         let (u, v) = (&self.it.u, &self.it.v);
-        recover_solution(
+        let mut sol = recover_solution(
             &out,
             &self.equil,
             &self.data,
@@ -1423,7 +1476,9 @@ impl AdmmSolver {
             &u[n..n + m],
             &v[n..n + m],
             u[n + m],
-        )
+        );
+        sol.step_size = Some(self.scale);
+        sol
     }
 }
 
