@@ -357,29 +357,21 @@ fn warm_start_at_a_step_size() {
             scale, 100.0,
             "quadratic {quadratic}: the step size did not move"
         );
+        let at_scale = Start::PointAt {
+            x: &sol.x,
+            y: &sol.y,
+            s: &sol.s,
+            scale,
+        };
         let mut admm = lpgd_solver::AdmmSolver::new(planted.prob.clone(), s).unwrap();
         let factor = Arc::clone(admm.factor());
-        let warm = admm
-            .solve_from(Start::PointAt {
-                x: &sol.x,
-                y: &sol.y,
-                s: &sol.s,
-                scale,
-            })
-            .unwrap();
+        let warm = admm.solve_from(at_scale).unwrap();
         assert_eq!(warm.status, Status::Solved);
         assert!(warm.iterations <= 2, "{} iterations", warm.iterations);
         assert_eq!(warm.step_size, Some(scale));
         assert_eq!(Arc::ptr_eq(&factor, admm.factor()), !quadratic);
         let mut ipm = Solver::new(planted.prob.clone(), Settings::default()).unwrap();
-        let at = ipm
-            .solve_from(Start::PointAt {
-                x: &sol.x,
-                y: &sol.y,
-                s: &sol.s,
-                scale,
-            })
-            .unwrap();
+        let at = ipm.solve_from(at_scale).unwrap();
         let plain = ipm
             .solve_from(Start::Point {
                 x: &sol.x,
