@@ -350,6 +350,55 @@ fn sudoku_forward_tolerance_applies_to_training_and_evaluation() {
     std::fs::remove_dir_all(&tight.out).unwrap();
 }
 
+/// A looser tolerance for LPGD's perturbed solves: the same epoch-0
+/// metrics (forward solves only), fewer perturbed iterations, training
+/// still lowers the loss; bad values are rejected by name.
+#[test]
+fn sudoku_perturbed_tolerance_applies_to_the_backward_solves() {
+    use lpgd::experiments::sudoku::{self, SudokuConfig};
+    use lpgd::experiments::ExperimentError;
+    let tight = SudokuConfig {
+        perturbed_eps: 1e-4,
+        ..small_admm_config(7, "sudoku-perturbed-eps")
+    };
+    let loose = SudokuConfig {
+        perturbed_eps: 1e-2,
+        ..tight.clone()
+    };
+    let a = &sudoku::run(&tight).unwrap().runs[0];
+    let b = &sudoku::run(&loose).unwrap().runs[0];
+    assert_eq!(a.epochs[0], b.epochs[0]);
+    let perturbed = |r: &sudoku::SudokuRun| {
+        r.epochs[1..]
+            .iter()
+            .map(|e| e.perturbed_iterations)
+            .sum::<f64>()
+    };
+    assert!(
+        perturbed(b) < 0.8 * perturbed(a),
+        "{} against {}",
+        perturbed(b),
+        perturbed(a)
+    );
+    let (first, last) = (b.epochs[0].train.mse, b.epochs[2].train.mse);
+    assert!(last < first, "train MSE {first} → {last}");
+    assert!(b.epochs.iter().all(|e| e.backward_failures == 0));
+    for eps in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let bad = SudokuConfig {
+            perturbed_eps: eps,
+            ..loose.clone()
+        };
+        assert!(matches!(
+            sudoku::run(&bad),
+            Err(ExperimentError::InvalidConfig {
+                name: "perturbed-eps",
+                ..
+            })
+        ));
+    }
+    std::fs::remove_dir_all(&tight.out).unwrap();
+}
+
 /// The forward-solver policy: the interior point after a minibatch above
 /// the threshold, operator splitting again every tenth minibatch.
 #[test]

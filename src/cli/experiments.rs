@@ -107,6 +107,10 @@ pub struct SudokuArgs {
     /// own for quick).
     #[arg(long)]
     train_eps: Option<f64>,
+    /// Tolerance of LPGD's perturbed solves with the operator-splitting
+    /// solver (default 3e-3).
+    #[arg(long)]
+    perturbed_eps: Option<f64>,
     /// Start every operator-splitting forward solve cold, not from the
     /// puzzle's solution of the previous epoch.
     #[arg(long)]
@@ -261,6 +265,7 @@ pub fn sudoku(args: SudokuArgs) -> ExitCode {
     if let Some(eps) = args.train_eps {
         cfg.train_eps = Some(eps);
     }
+    cfg.perturbed_eps = args.perturbed_eps.unwrap_or(cfg.perturbed_eps);
     if let Some(above) = args.ipm_forward_above {
         cfg.ipm_forward_above = Some(above);
     }
