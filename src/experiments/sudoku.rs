@@ -796,8 +796,9 @@ impl ForwardPolicy {
 /// moved by 1.3% at 1e-4 (99 iterations per perturbed solve), 2.5% at 3e-4
 /// (81), 5.5% at 1e-3 (58) and 9.6% at 3e-3 (40). Over four epochs of 3000
 /// paper-preset puzzles (minibatches of 150, one thread, seed 0), 3e-3
-/// against 1e-3 took 40–43 against 54–63 iterations per perturbed solve
-/// from the second epoch, 63 s against 87 s of LPGD-average backward time
+/// against 1e-3 took 37–43 against 54–63 iterations per perturbed solve
+/// of LPGD-average from the second epoch (LPGD-upper 44–52 against 61–81),
+/// 63 s against 87 s of LPGD-average backward time
 /// and 37 s against 49 s of LPGD-upper's, ending at train MSE 0.0736
 /// against 0.0739 and 0.0916 against 0.0917 (LPGD-lower: 0.0910 against
 /// 0.0889, 31 s against 41 s); 1e-2 took about half the backward time of
