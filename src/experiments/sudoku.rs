@@ -798,11 +798,12 @@ impl ForwardPolicy {
 /// paper-preset puzzles (minibatches of 150, one thread, seed 0), 3e-3
 /// against 1e-3 took 37–43 against 54–63 iterations per perturbed solve
 /// of LPGD-average from the second epoch (LPGD-upper 44–52 against 61–81),
-/// 63 s against 87 s of LPGD-average backward time
-/// and 37 s against 49 s of LPGD-upper's, ending at train MSE 0.0736
-/// against 0.0739 and 0.0916 against 0.0917 (LPGD-lower: 0.0910 against
-/// 0.0889, 31 s against 41 s); 1e-2 took about half the backward time of
-/// 1e-3, ending at 0.0729 and 0.0913.
+/// 63 s against 87 s of LPGD-average backward time and 37 s against 49 s
+/// of LPGD-upper's, ending at train MSE 0.0736 against 0.0739 and 0.0916
+/// against 0.0917 (LPGD-lower: 0.0910 against 0.0889, 31 s against 41 s);
+/// 1e-2 took about half the backward time of 1e-3, ending at 0.0729 and
+/// 0.0913. In the full preset (fourteenth session) the three LPGD methods'
+/// backward time went from 1126 s to 768 s.
 const PERTURBED_EPS: f64 = 3e-3;
 
 fn layer(model: &Model, cfg: &SudokuConfig, forward: Method) -> Result<DiffBatch, ExperimentError> {
